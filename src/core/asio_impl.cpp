@@ -1,0 +1,3 @@
+// The one translation unit that compiles Boost.Asio (BOOST_ASIO_SEPARATE_COMPILATION is set for
+// every target that links bulwark), so no other file pays for Asio's implementation.
+#include <boost/asio/impl/src.hpp>
