@@ -1,8 +1,15 @@
 #include "bulwark/core/clock.hpp"
 
+#include <ctime>
 #include <thread>
 
 namespace bulwark {
+
+Clock::time_point SteadyClock::coarse_now() const noexcept {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+  return time_point{std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec)};
+}
 
 void SteadyClock::sleep_for(duration d) {
   if (d > duration::zero()) std::this_thread::sleep_for(d);

@@ -70,3 +70,25 @@ TEST(SteadyClock, IsMonotonicAndShared) {
 
 }  // namespace
 }  // namespace bulwark
+
+namespace bulwark {
+namespace {
+
+TEST(SteadyClock, CoarseReadingIsMonotonicAndCloseToTheFineOne) {
+  auto clock = steady_clock();
+  const auto coarse_a = clock->coarse_now();
+  const auto fine = clock->now();
+  const auto coarse_b = clock->coarse_now();
+  EXPECT_LE(coarse_a, coarse_b);
+  // Both count from the same boot-time origin; the coarse one lags by at most a few ticks.
+  EXPECT_LT(std::chrono::abs(fine - coarse_b), std::chrono::seconds(1));
+}
+
+TEST(ManualClock, CoarseReadingIsTheManualTime) {
+  ManualClock clock;
+  clock.advance(std::chrono::milliseconds(3));
+  EXPECT_EQ(clock.coarse_now(), clock.now());
+}
+
+}  // namespace
+}  // namespace bulwark
