@@ -70,25 +70,27 @@ struct BulkheadEvent {
     rejected,       ///< No slot and no room in the queue (or `try_acquire()` found no slot).
     queue_timeout,  ///< A queued caller waited `max_wait` without getting a slot.
   };
-  Type type;
+  Type type = Type::rejected;
   /// The bulkhead's name; valid for as long as the bulkhead lives.
-  std::string_view bulkhead;
-  /// Permits held and callers queued just after the rejection.
-  std::uint32_t in_flight;
-  std::uint32_t queued;
+  std::string_view bulkhead{};
+  /// Permits held just after the rejection.
+  std::uint32_t in_flight = 0;
+  /// Callers queued just after the rejection.
+  std::uint32_t queued = 0;
 };
 
 /// A snapshot of a bulkhead's state and lifetime counters. Each field is read atomically on
 /// its own; the fields are not one consistent snapshot while calls are running.
 struct BulkheadStats {
-  std::uint32_t max_concurrent;  ///< The configured limit.
-  std::uint32_t in_flight;       ///< Permits held now.
-  std::uint32_t queued;          ///< Callers waiting in the queue now.
-  std::uint64_t admitted;        ///< Permits granted, at once or after waiting.
-  std::uint64_t queued_total;    ///< Callers that had to join the queue.
-  std::uint64_t rejected;        ///< Callers turned away at once (no slot, queue full).
-  std::uint64_t queue_timeouts;  ///< Queued callers that waited `max_wait` in vain.
-  std::uint64_t cancelled;       ///< Queued callers whose wait was cancelled.
+  std::uint32_t max_concurrent = 0;  ///< The configured limit.
+  std::uint32_t in_flight = 0;       ///< Permits held now.
+  std::uint32_t queued = 0;          ///< Callers waiting in the queue now.
+  std::uint64_t admitted = 0;        ///< Permits granted, at once or after waiting.
+  std::uint64_t queued_total = 0;    ///< Callers that had to join the queue.
+  std::uint64_t rejected = 0;        ///< Callers turned away at once (no slot, queue full).
+  std::uint64_t queue_timeouts = 0;  ///< Queued callers that waited `max_wait` in vain.
+  /// Queued callers that stopped waiting: Asio cancellation, or their io_context was destroyed.
+  std::uint64_t cancelled = 0;
 };
 
 class Bulkhead {

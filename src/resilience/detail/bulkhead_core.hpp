@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <mutex>
 #include <system_error>
+#include <utility>
 
 #include "bulwark/resilience/bulkhead.hpp"
 #include "resilience/detail/waiter_queue.hpp"
