@@ -64,17 +64,20 @@ bool parse_term(std::string_view text, std::size_t& pos, Wide& total, std::strin
     }
   }
   if (!any_digit) {
-    return fail(error, fmt::format("expected a number at \"{}\" in \"{}\"", text.substr(start), text));
+    return fail(error,
+                fmt::format("expected a number at \"{}\" in \"{}\"", text.substr(start), text));
   }
   if (pos == text.size()) {
-    return fail(error, fmt::format("missing unit in \"{}\" (write e.g. 250ms, 10s, 1.5m, 2h)", text));
+    return fail(error,
+                fmt::format("missing unit in \"{}\" (write e.g. 250ms, 10s, 1.5m, 2h)", text));
   }
   std::size_t unit_end = pos;
   while (unit_end < text.size() && !is_digit(text[unit_end]) && text[unit_end] != '.') ++unit_end;
   const std::string_view unit_text = text.substr(pos, unit_end - pos);
   for (const Unit& unit : units) {
     if (unit.name == unit_text) {
-      total += whole * unit.nanoseconds + (fraction * unit.nanoseconds + fraction_scale / 2) / fraction_scale;
+      total += whole * unit.nanoseconds +
+               (fraction * unit.nanoseconds + fraction_scale / 2) / fraction_scale;
       if (total > std::numeric_limits<std::int64_t>::max()) {
         return fail(error, fmt::format("\"{}\" is too large (limit is about 292 years)", text));
       }

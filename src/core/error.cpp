@@ -14,29 +14,52 @@ struct NamedErrc {
 
 NamedErrc describe(errc e) noexcept {
   switch (e) {
-    case errc::circuit_open: return {"circuit_open", "circuit breaker is open"};
-    case errc::bulkhead_full: return {"bulkhead_full", "bulkhead is full"};
-    case errc::rate_limited: return {"rate_limited", "rate limit exceeded"};
-    case errc::pool_timeout: return {"pool_timeout", "timed out waiting for a pooled connection"};
-    case errc::timeout: return {"timeout", "timed out"};
-    case errc::retries_exhausted: return {"retries_exhausted", "all retry attempts failed"};
-    case errc::cancelled: return {"cancelled", "operation cancelled"};
-    case errc::connect_failed: return {"connect_failed", "could not connect"};
-    case errc::connection_lost: return {"connection_lost", "connection lost"};
-    case errc::protocol_error: return {"protocol_error", "protocol error"};
-    case errc::limit_exceeded: return {"limit_exceeded", "size limit exceeded"};
-    case errc::tls_error: return {"tls_error", "TLS error"};
-    case errc::server_error: return {"server_error", "server error"};
-    case errc::redis_loading: return {"redis_loading", "Redis is loading the dataset in memory"};
-    case errc::redis_busy: return {"redis_busy", "Redis is busy running a script"};
-    case errc::redis_tryagain: return {"redis_tryagain", "Redis asked to try again"};
-    case errc::redis_masterdown: return {"redis_masterdown", "Redis replica lost its master"};
-    case errc::redis_error: return {"redis_error", "Redis error reply"};
-    case errc::config_invalid: return {"config_invalid", "invalid configuration"};
-    case errc::invalid_argument: return {"invalid_argument", "invalid argument"};
-    case errc::not_found: return {"not_found", "not found"};
-    case errc::shutting_down: return {"shutting_down", "shutting down"};
-    case errc::exception: return {"exception", "the call threw an exception"};
+    case errc::circuit_open:
+      return {"circuit_open", "circuit breaker is open"};
+    case errc::bulkhead_full:
+      return {"bulkhead_full", "bulkhead is full"};
+    case errc::rate_limited:
+      return {"rate_limited", "rate limit exceeded"};
+    case errc::pool_timeout:
+      return {"pool_timeout", "timed out waiting for a pooled connection"};
+    case errc::timeout:
+      return {"timeout", "timed out"};
+    case errc::retries_exhausted:
+      return {"retries_exhausted", "all retry attempts failed"};
+    case errc::cancelled:
+      return {"cancelled", "operation cancelled"};
+    case errc::connect_failed:
+      return {"connect_failed", "could not connect"};
+    case errc::connection_lost:
+      return {"connection_lost", "connection lost"};
+    case errc::protocol_error:
+      return {"protocol_error", "protocol error"};
+    case errc::limit_exceeded:
+      return {"limit_exceeded", "size limit exceeded"};
+    case errc::tls_error:
+      return {"tls_error", "TLS error"};
+    case errc::server_error:
+      return {"server_error", "server error"};
+    case errc::redis_loading:
+      return {"redis_loading", "Redis is loading the dataset in memory"};
+    case errc::redis_busy:
+      return {"redis_busy", "Redis is busy running a script"};
+    case errc::redis_tryagain:
+      return {"redis_tryagain", "Redis asked to try again"};
+    case errc::redis_masterdown:
+      return {"redis_masterdown", "Redis replica lost its master"};
+    case errc::redis_error:
+      return {"redis_error", "Redis error reply"};
+    case errc::config_invalid:
+      return {"config_invalid", "invalid configuration"};
+    case errc::invalid_argument:
+      return {"invalid_argument", "invalid argument"};
+    case errc::not_found:
+      return {"not_found", "not found"};
+    case errc::shutting_down:
+      return {"shutting_down", "shutting down"};
+    case errc::exception:
+      return {"exception", "the call threw an exception"};
   }
   return {"unknown", "unknown bulwark error"};
 }
@@ -57,34 +80,37 @@ bool in(int value, std::initializer_list<int> set) noexcept {
 
 bool errc_matches(errc e, condition c) noexcept {
   switch (c) {
-    case condition::timeout: return in(e, {errc::timeout, errc::pool_timeout});
+    case condition::timeout:
+      return in(e, {errc::timeout, errc::pool_timeout});
     case condition::rejected:
       return in(e, {errc::circuit_open, errc::bulkhead_full, errc::rate_limited});
     case condition::overload:
       return in(e, {errc::bulkhead_full, errc::rate_limited, errc::pool_timeout});
     case condition::unavailable:
-      return in(e, {errc::circuit_open, errc::connect_failed, errc::connection_lost,
-                    errc::server_error, errc::redis_loading, errc::redis_masterdown,
-                    errc::tls_error});
+      return in(
+          e, {errc::circuit_open, errc::connect_failed, errc::connection_lost, errc::server_error,
+              errc::redis_loading, errc::redis_masterdown, errc::tls_error});
     case condition::transient:
-      return in(e, {errc::timeout, errc::connect_failed, errc::connection_lost,
-                    errc::server_error, errc::redis_loading, errc::redis_busy,
-                    errc::redis_tryagain, errc::redis_masterdown});
+      return in(
+          e, {errc::timeout, errc::connect_failed, errc::connection_lost, errc::server_error,
+              errc::redis_loading, errc::redis_busy, errc::redis_tryagain, errc::redis_masterdown});
   }
   return false;
 }
 
 // Operating-system errors (as Asio reports them) that belong to a condition.
 bool errno_matches(int value, condition c) noexcept {
-  const std::initializer_list<int> refused = {ECONNREFUSED, EHOSTUNREACH, ENETUNREACH,
-                                               EHOSTDOWN, ENETDOWN};
-  const std::initializer_list<int> dropped = {ECONNRESET, ECONNABORTED, EPIPE, ENOTCONN,
-                                               ENETRESET};
+  const std::initializer_list<int> refused = {ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EHOSTDOWN,
+                                              ENETDOWN};
+  const std::initializer_list<int> dropped = {ECONNRESET, ECONNABORTED, EPIPE, ENOTCONN, ENETRESET};
   switch (c) {
-    case condition::timeout: return value == ETIMEDOUT;
+    case condition::timeout:
+      return value == ETIMEDOUT;
     case condition::rejected:
-    case condition::overload: return false;
-    case condition::unavailable: return in(value, refused) || in(value, dropped);
+    case condition::overload:
+      return false;
+    case condition::unavailable:
+      return in(value, refused) || in(value, dropped);
     case condition::transient:
       return value == ETIMEDOUT || in(value, refused) || in(value, dropped);
   }
@@ -94,13 +120,19 @@ bool errno_matches(int value, condition c) noexcept {
 class ErrcCategory final : public std::error_category {
  public:
   const char* name() const noexcept override { return "bulwark"; }
-  std::string message(int value) const override { return describe(static_cast<errc>(value)).message; }
+  std::string message(int value) const override {
+    return describe(static_cast<errc>(value)).message;
+  }
   std::error_condition default_error_condition(int value) const noexcept override {
     switch (static_cast<errc>(value)) {
-      case errc::timeout: return std::errc::timed_out;
-      case errc::cancelled: return std::errc::operation_canceled;
-      case errc::invalid_argument: return std::errc::invalid_argument;
-      default: return {value, *this};
+      case errc::timeout:
+        return std::errc::timed_out;
+      case errc::cancelled:
+        return std::errc::operation_canceled;
+      case errc::invalid_argument:
+        return std::errc::invalid_argument;
+      default:
+        return {value, *this};
     }
   }
 };
@@ -110,17 +142,23 @@ class ConditionCategory final : public std::error_category {
   const char* name() const noexcept override { return "bulwark.condition"; }
   std::string message(int value) const override {
     switch (static_cast<condition>(value)) {
-      case condition::timeout: return "timeout";
-      case condition::rejected: return "rejected by a local policy";
-      case condition::overload: return "overload";
-      case condition::unavailable: return "service unavailable";
-      case condition::transient: return "transient failure";
+      case condition::timeout:
+        return "timeout";
+      case condition::rejected:
+        return "rejected by a local policy";
+      case condition::overload:
+        return "overload";
+      case condition::unavailable:
+        return "service unavailable";
+      case condition::transient:
+        return "transient failure";
     }
     return "unknown condition";
   }
   bool equivalent(const std::error_code& code, int value) const noexcept override {
     const auto c = static_cast<condition>(value);
-    if (code.category() == bulwark::error_category()) return errc_matches(static_cast<errc>(code.value()), c);
+    if (code.category() == bulwark::error_category())
+      return errc_matches(static_cast<errc>(code.value()), c);
     if (code.category() == std::generic_category() || code.category() == std::system_category()) {
       return errno_matches(code.value(), c);
     }
@@ -138,7 +176,8 @@ std::string format_message(const std::error_code& ec, const ErrorContext& contex
   if (!context.operation.empty()) {
     fmt::format_to(std::back_inserter(out), "{} ", context.operation);
   }
-  if (context.attempt > 0) fmt::format_to(std::back_inserter(out), "(attempt {}) ", context.attempt);
+  if (context.attempt > 0)
+    fmt::format_to(std::back_inserter(out), "(attempt {}) ", context.attempt);
   if (!out.empty()) {
     out.pop_back();
     out += ": ";

@@ -51,9 +51,8 @@ std::string redact_url(std::string_view url) {
   const std::size_t authority_begin = scheme_end + 3;
   const std::size_t authority_end = url.find_first_of("/?#", authority_begin);
   const std::string_view authority = url.substr(
-      authority_begin,
-      authority_end == std::string_view::npos ? std::string_view::npos
-                                              : authority_end - authority_begin);
+      authority_begin, authority_end == std::string_view::npos ? std::string_view::npos
+                                                               : authority_end - authority_begin);
   const std::size_t at = authority.rfind('@');
   if (at == std::string_view::npos) return std::string(url);
 

@@ -201,13 +201,13 @@ struct CircuitBreaker::Impl {
         case BreakerState::forced_open:
           return reject(word, std::nullopt);
         case BreakerState::open: {
-          const Clock::time_point now = clock_.now();
+          const Clock::time_point now = clock_.coarse_now();
           if (round >= max_transitions_per_call || !open_wait_over(now)) return reject(word, now);
           to_half_open(word, now);
           continue;
         }
         case BreakerState::half_open: {
-          const Clock::time_point now = clock_.now();
+          const Clock::time_point now = clock_.coarse_now();
           if (half_open_expired(now)) {
             if (round >= max_transitions_per_call) return reject(word, now);
             reopen_after_half_open_timeout(word, now);
@@ -232,8 +232,12 @@ struct CircuitBreaker::Impl {
     rejected_total_.fetch_add(1, std::memory_order_relaxed);
     if (events_.has_listeners()) {
       const BreakerState state = state_of(word);
-      events_.publish(BreakerEvent{
-          BreakerEvent::Type::rejected, config_.name, state, state, now ? *now : clock_.now(), {}});
+      events_.publish(BreakerEvent{BreakerEvent::Type::rejected,
+                                   config_.name,
+                                   state,
+                                   state,
+                                   now ? *now : clock_.coarse_now(),
+                                   {}});
     }
     return make_error_code(errc::circuit_open);
   }
@@ -285,7 +289,7 @@ struct CircuitBreaker::Impl {
       if (count_window_) {
         count_window_->record_success();
       } else {
-        time_window_->record_at(detail::outcome_call, clock_.now());
+        time_window_->record_at(detail::outcome_call, clock_.coarse_now());
       }
       // Load first: a stream of successes then never writes this shared line.
       if (consecutive_.load(std::memory_order_relaxed) != 0) {
@@ -302,7 +306,7 @@ struct CircuitBreaker::Impl {
     if (count_window_) {
       counts = count_window_->record(outcome);
     } else {
-      now = clock_.now();
+      now = clock_.coarse_now();
       counts = time_window_->record(outcome, *now);
     }
     std::uint32_t in_a_row = 0;
@@ -317,7 +321,7 @@ struct CircuitBreaker::Impl {
   void evaluate(std::uint64_t word, const detail::WindowCounts& counts, std::uint32_t in_a_row,
                 std::optional<Clock::time_point> now) noexcept {
     const auto open_because = [&](auto reason) {
-      transition(word, BreakerState::open, now ? *now : clock_.now(), reason);
+      transition(word, BreakerState::open, now ? *now : clock_.coarse_now(), reason);
     };
     if (config_.consecutive_failures > 0 && in_a_row >= config_.consecutive_failures) {
       open_because([&] { return fmt::format("{} consecutive failures", in_a_row); });
@@ -345,7 +349,7 @@ struct CircuitBreaker::Impl {
   // HALF_OPEN, current generation, a probe permit.
   void probe_finished(std::uint64_t word, bool failed, bool slow) noexcept {
     if (failed || slow) {
-      transition(word, BreakerState::open, clock_.now(),
+      transition(word, BreakerState::open, clock_.coarse_now(),
                  [&] { return std::string(failed ? "probe failed" : "probe was slow"); });
       return;
     }
@@ -354,7 +358,7 @@ struct CircuitBreaker::Impl {
       if (probes_.compare_exchange_weak(probes, probes + 1, std::memory_order_acq_rel)) {
         const std::uint32_t succeeded = probes_succeeded(probes) + 1;
         if (succeeded >= config_.half_open_success_threshold) {
-          transition(word, BreakerState::closed, clock_.now(), [&] {
+          transition(word, BreakerState::closed, clock_.coarse_now(), [&] {
             return fmt::format("{} probe{} succeeded", succeeded, succeeded == 1 ? "" : "s");
           });
         }
@@ -393,13 +397,13 @@ struct CircuitBreaker::Impl {
       const BreakerState state = state_of(word);
       if (round >= max_transitions_per_call) return state;
       if (state == BreakerState::open) {
-        const Clock::time_point now = clock_.now();
+        const Clock::time_point now = clock_.coarse_now();
         if (!open_wait_over(now)) return state;
         to_half_open(word, now);
         continue;
       }
       if (state == BreakerState::half_open) {
-        const Clock::time_point now = clock_.now();
+        const Clock::time_point now = clock_.coarse_now();
         if (!half_open_expired(now)) return state;
         reopen_after_half_open_timeout(word, now);
         continue;
@@ -474,14 +478,14 @@ struct CircuitBreaker::Impl {
     // Re-entering the same state is a no-op, except CLOSED, which promises a fresh window.
     if (state_of(word) == to && to != BreakerState::closed) return;
     transition(
-        word, to, clock_.now(), [&] { return std::string(reason); }, announce);
+        word, to, clock_.coarse_now(), [&] { return std::string(reason); }, announce);
   }
 
   Duration remaining_open_time() const noexcept {
     const std::uint64_t word = word_.load(std::memory_order_acquire);
     if (state_of(word) != BreakerState::open) return Duration::zero();
-    const std::int64_t left =
-        open_until_ns_.load(std::memory_order_acquire) - clock_.now().time_since_epoch().count();
+    const std::int64_t left = open_until_ns_.load(std::memory_order_acquire) -
+                              clock_.coarse_now().time_since_epoch().count();
     return Duration{std::max<std::int64_t>(left, 0)};
   }
 
@@ -497,7 +501,7 @@ struct CircuitBreaker::Impl {
       counts = count_window_->snapshot();
     } else {
       recorded = time_window_->recorded_total();
-      counts = time_window_->snapshot(clock_.now());
+      counts = time_window_->snapshot(clock_.coarse_now());
     }
     s.calls_in_window = counts.calls;
     s.failed_in_window = counts.failed;

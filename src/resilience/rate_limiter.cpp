@@ -38,7 +38,7 @@ RateLimiter::RateLimiter(RateLimiterConfig config) : config_(std::move(config)) 
   interval_ns_ = interval_of(config_.rate);
   capacity_ns_ = static_cast<std::int64_t>(config_.burst) * interval_ns_;
   // A TAT of "now" means a full bucket.
-  tat_ns_.store(config_.clock->now().time_since_epoch().count(), relaxed);
+  tat_ns_.store(config_.clock->coarse_now().time_since_epoch().count(), relaxed);
 }
 
 void RateLimiter::validate(const RateLimiterConfig& config, std::vector<ConfigIssue>& issues,
@@ -68,7 +68,7 @@ RateLimiter::Admission RateLimiter::try_acquire(std::uint32_t permits) noexcept 
 }
 
 RateLimiter::Admission RateLimiter::try_acquire(std::uint32_t permits, Duration max_wait) noexcept {
-  const Clock::time_point now_point = config_.clock->now();
+  const Clock::time_point now_point = config_.clock->coarse_now();
   if (permits == 0) return {{}, Duration::zero()};
   if (permits > config_.burst) {
     return reject(make_error_code(errc::invalid_argument), Duration::max(), now_point);
@@ -110,7 +110,7 @@ Result<void> RateLimiter::acquire(std::uint32_t permits) {
 }
 
 RateLimiterStats RateLimiter::stats() const noexcept {
-  const std::int64_t now = config_.clock->now().time_since_epoch().count();
+  const std::int64_t now = config_.clock->coarse_now().time_since_epoch().count();
   const std::int64_t ahead = std::max<std::int64_t>(0, tat_ns_.load(relaxed) - now);
   const double available =
       static_cast<double>(capacity_ns_ - ahead) / static_cast<double>(interval_ns_);

@@ -6,8 +6,7 @@ namespace bulwark {
 
 Verdict default_failure_classifier(const std::error_code& ec) noexcept {
   if (!ec) return Verdict::success;
-  if (ec == condition::rejected || ec == errc::cancelled ||
-      ec == std::errc::operation_canceled) {
+  if (ec == condition::rejected || ec == errc::cancelled || ec == std::errc::operation_canceled) {
     return Verdict::ignored;
   }
   return Verdict::failure;

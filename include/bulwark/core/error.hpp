@@ -18,10 +18,10 @@ namespace bulwark {
 /// Every failure bulwark reports. Values are stable: they appear in logs and metrics.
 enum class errc : int {
   // Local rejections: the protected service was never called.
-  circuit_open = 1,   ///< The circuit breaker is open (or forced open) and rejected the call.
-  bulkhead_full,      ///< No concurrency slot and no room (or no time) to wait for one.
-  rate_limited,       ///< The rate limiter had no token within the allowed wait.
-  pool_timeout,       ///< No pooled connection became free within the pool timeout.
+  circuit_open = 1,  ///< The circuit breaker is open (or forced open) and rejected the call.
+  bulkhead_full,     ///< No concurrency slot and no room (or no time) to wait for one.
+  rate_limited,      ///< The rate limiter had no token within the allowed wait.
+  pool_timeout,      ///< No pooled connection became free within the pool timeout.
   // Outcomes of calls that were attempted.
   timeout,            ///< An attempt or the whole call exceeded its deadline.
   retries_exhausted,  ///< Every permitted attempt failed (or the retry budget ran out).
@@ -38,11 +38,11 @@ enum class errc : int {
   redis_masterdown,   ///< The replica lost its master (MASTERDOWN).
   redis_error,        ///< Redis answered a command with an error reply.
   // Usage and configuration.
-  config_invalid,     ///< The configuration failed validation.
-  invalid_argument,   ///< An argument to a bulwark function was invalid.
-  not_found,          ///< A named client, service or database is not configured.
-  shutting_down,      ///< The component is stopping and accepts no new work.
-  exception,          ///< The protected call threw something that is not a std::system_error.
+  config_invalid,    ///< The configuration failed validation.
+  invalid_argument,  ///< An argument to a bulwark function was invalid.
+  not_found,         ///< A named client, service or database is not configured.
+  shutting_down,     ///< The component is stopping and accepts no new work.
+  exception,         ///< The protected call threw something that is not a std::system_error.
 };
 
 /// Groups of `errc` (and of system errors such as ECONNRESET) that callers test with `==`:
@@ -70,8 +70,8 @@ enum class condition : int {
 /// Where an error happened: which client, which operation, which attempt (1-based; 0 when the
 /// call was rejected before any attempt).
 struct ErrorContext {
-  std::string client;
-  std::string operation;
+  std::string client{};
+  std::string operation{};
   int attempt = 0;
 };
 
@@ -89,7 +89,7 @@ class Error : public std::system_error {
 
  private:
   ErrorContext context_;
-  std::string message_;
+  std::string message_{};
 };
 
 /// The service cannot be used right now: the breaker is open, or every retry failed with an
@@ -101,8 +101,8 @@ class ServiceUnavailable : public Error {
 
 /// One problem found while validating configuration: the key's path and what is wrong with it.
 struct ConfigIssue {
-  std::string path;     ///< e.g. "services.qdrant.pool.max_connections"
-  std::string message;  ///< e.g. "must be >= 1, got 0"
+  std::string path{};     ///< e.g. "services.qdrant.pool.max_connections"
+  std::string message{};  ///< e.g. "must be >= 1, got 0"
 };
 
 /// Configuration was rejected. `issues()` lists every problem found, not just the first.
@@ -114,7 +114,7 @@ class ConfigError : public Error {
   [[nodiscard]] const std::vector<ConfigIssue>& issues() const noexcept { return issues_; }
 
  private:
-  std::vector<ConfigIssue> issues_;
+  std::vector<ConfigIssue> issues_{};
 };
 
 /// Throws the exception that fits `ec`: `ServiceUnavailable` for codes equivalent to

@@ -15,9 +15,12 @@ enum class HealthState : unsigned char {
 /// "healthy", "degraded" or "failed".
 [[nodiscard]] constexpr std::string_view to_string(HealthState state) noexcept {
   switch (state) {
-    case HealthState::healthy: return "healthy";
-    case HealthState::degraded: return "degraded";
-    case HealthState::failed: return "failed";
+    case HealthState::healthy:
+      return "healthy";
+    case HealthState::degraded:
+      return "degraded";
+    case HealthState::failed:
+      return "failed";
   }
   return "unknown";
 }

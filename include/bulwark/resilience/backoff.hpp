@@ -73,8 +73,8 @@ class Backoff {
                        std::string_view path = "retry.backoff");
 
  private:
-  BackoffConfig config_;
-  std::shared_ptr<Random> random_;
+  BackoffConfig config_{};
+  std::shared_ptr<Random> random_{};
 };
 
 }  // namespace bulwark

@@ -20,7 +20,8 @@ namespace bulwark {
 
 /// Whether sending a request twice is harmless.
 enum class Idempotency : unsigned char {
-  idempotent,      ///< Safe to repeat (GET, PUT, DELETE, a Redis GET, a request with an idempotency key).
+  idempotent,      ///< Safe to repeat (GET, PUT, DELETE, a Redis GET, a request with an idempotency
+                   ///< key).
   non_idempotent,  ///< Must not be repeated once it may have reached the service (a POST).
 };
 

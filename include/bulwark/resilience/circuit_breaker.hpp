@@ -39,6 +39,10 @@
 /// Cost (CLOSED, count-based window, no listener): `try_acquire()` is one acquire load; reporting
 /// a success is one `fetch_add` on the ring cursor and a few loads, and reads no clock. A
 /// rejection in OPEN is one load, one clock read and one relaxed `fetch_add`.
+///
+/// Time: the breaker reads `Clock::coarse_now()` (a few nanoseconds; the resolution of the kernel
+/// tick, 1-4 ms), which is plenty for recovery waits and window buckets measured in seconds, and
+/// keeps the rejection path cheap. Event timestamps come from the same reading.
 
 #include <chrono>
 #include <cstdint>
@@ -89,7 +93,7 @@ enum class WindowType : std::uint8_t {
 /// `circuit_breaker.<field>`.
 struct CircuitBreakerConfig {
   /// Name in events, errors and metrics.
-  std::string name;
+  std::string name{};
   /// Which sliding window CLOSED records outcomes in.
   WindowType window_type = WindowType::count_based;
   /// count_based: how many of the most recent calls the window holds. 1 to 1,000,000.
@@ -129,11 +133,11 @@ struct CircuitBreakerConfig {
   Duration max_half_open_duration = std::chrono::seconds(60);
   /// Which errors are failures, successes or ignored; null -> `default_failure_classifier`.
   /// Used by `classify()`; the breaker itself is told verdicts, not errors.
-  FailureClassifier classify;
+  FailureClassifier classify{};
   /// Time source; null -> `steady_clock()`.
-  std::shared_ptr<Clock> clock;
+  std::shared_ptr<Clock> clock{};
   /// Source of the recovery jitter; null -> a randomly seeded `Random`.
-  std::shared_ptr<Random> random;
+  std::shared_ptr<Random> random{};
 };
 
 /// Something that happened to a breaker.
@@ -153,7 +157,7 @@ struct BreakerEvent {
   /// failures", "slow-call rate 100% >= 100% over 20 calls", "probe failed", "probe was slow",
   /// "half-open for longer than 1m", "recovery timeout elapsed", "2 probes succeeded",
   /// "forced open", "disabled", "closed manually", "reset". Empty for rejected.
-  std::string reason;
+  std::string reason{};
 };
 
 /// A snapshot of a breaker's statistics. Each field is read atomically; the fields together are

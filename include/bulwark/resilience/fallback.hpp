@@ -14,9 +14,9 @@ namespace bulwark {
 template <class T>
 struct Fallback {
   /// Which failures fall back; empty means every failure.
-  std::function<bool(const std::error_code&)> when;
+  std::function<bool(const std::error_code&)> when{};
   /// Produces the replacement value from the failure. Exceptions it throws reach the caller.
-  std::function<T(const std::error_code&)> produce;
+  std::function<T(const std::error_code&)> produce{};
 
   [[nodiscard]] bool applies_to(const std::error_code& error) const {
     return produce && (!when || when(error));

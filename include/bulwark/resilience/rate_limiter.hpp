@@ -17,6 +17,11 @@
 /// Cost: `try_acquire` reads the clock once and runs a CAS loop (one iteration unless another
 /// thread wins the race); it never allocates, throws or locks. A rejection with listeners
 /// subscribed also publishes an event.
+///
+/// Time: the limiter reads `Clock::coarse_now()` (a few nanoseconds instead of tens), whose
+/// resolution is the kernel tick (1-4 ms). A coarse reading lags the true time, so the limiter
+/// can only err on the strict side: it never grants more than the bound above, and a granted
+/// wait may be up to one tick longer than strictly necessary.
 
 #include <atomic>
 #include <cstdint>
@@ -37,7 +42,7 @@ namespace bulwark {
 
 struct RateLimiterConfig {
   /// Names the limiter in events and metrics.
-  std::string name;
+  std::string name{};
   /// Sustained rate in permits per second; must be > 0 and <= 1e9. Fractions are allowed
   /// (0.5 = one permit every two seconds).
   double rate = 100.0;
@@ -49,7 +54,7 @@ struct RateLimiterConfig {
   /// once when the bucket is empty). Must be >= 0.
   Duration max_wait = Duration::zero();
   /// Time source; null means `steady_clock()`.
-  std::shared_ptr<Clock> clock;
+  std::shared_ptr<Clock> clock{};
 };
 
 /// Published on every rejection.

@@ -66,17 +66,17 @@ enum class RetryStop : std::uint8_t {
 
 struct RetryConfig {
   /// Names the policy in events and errors (usually the client's name).
-  std::string name;
+  std::string name{};
   /// Attempts in all, including the first; must be >= 1. 1 disables retrying.
   std::uint32_t max_attempts = 3;
   /// Overall deadline, measured from `begin()`; 0 = none; must be >= 0. A retry whose delay
   /// would end past the deadline is not made. The pipeline also bounds each attempt by it.
   Duration max_duration = Duration::zero();
   /// Delays between attempts (paths `retry.backoff.<field>`).
-  BackoffConfig backoff;
+  BackoffConfig backoff{};
   /// Which errors are worth another attempt; null means `default_retry_predicate` (transient
   /// errors). After construction `config().retry_on` is never null.
-  RetryPredicate retry_on;
+  RetryPredicate retry_on{};
   /// When true and the failed attempt reported `CallContext::set_retry_after`, that hint is the
   /// next delay instead of the backoff's. When false, hints are ignored.
   bool honor_retry_after = true;
@@ -84,11 +84,11 @@ struct RetryConfig {
   /// beats failing fast. Must be >= 0; only read when `honor_retry_after`.
   Duration max_retry_after = std::chrono::seconds(60);
   /// Shared cap on retries for one service; null = no budget.
-  std::shared_ptr<RetryBudget> budget;
+  std::shared_ptr<RetryBudget> budget{};
   /// Time source; null means `steady_clock()`.
-  std::shared_ptr<Clock> clock;
+  std::shared_ptr<Clock> clock{};
   /// Jitter source; null means a new, randomly seeded one.
-  std::shared_ptr<Random> random;
+  std::shared_ptr<Random> random{};
 };
 
 /// Published once for every retry granted and once for every call that gives up after a

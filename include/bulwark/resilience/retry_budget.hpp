@@ -88,7 +88,7 @@ class RetryBudget {
   [[nodiscard]] Totals totals(std::int64_t epoch) const noexcept;
 
   RetryBudgetConfig config_;
-  std::shared_ptr<Clock> clock_;
+  std::shared_ptr<Clock> clock_{};
   Clock::time_point origin_;
   Duration bucket_width_;
   double floor_;  // min_retries_per_second * window in seconds

@@ -44,8 +44,7 @@ boost::asio::awaitable<Outcome<T>> race_timeout(boost::asio::awaitable<Outcome<T
   asio::steady_timer timer(executor, limit);
   auto [order, op_exception, outcome, timer_error] =
       co_await asio::experimental::make_parallel_group(
-          asio::co_spawn(executor, std::move(op), asio::deferred),
-          timer.async_wait(asio::deferred))
+          asio::co_spawn(executor, std::move(op), asio::deferred), timer.async_wait(asio::deferred))
           .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
   if (op_exception) {
     // The outcome coroutines catch everything, so this is only a failure to start it at all.

@@ -71,8 +71,9 @@ TEST(FormatDuration, UsesTheLargestExactUnits) {
 }
 
 TEST(FormatDuration, RoundTripsThroughParse) {
-  for (const Duration d : {Duration{1}, Duration{999}, Duration{1'000'001}, Duration{123'456'789'012},
-                           Duration{86'400'000'000'001}, Duration::max()}) {
+  for (const Duration d :
+       {Duration{1}, Duration{999}, Duration{1'000'001}, Duration{123'456'789'012},
+        Duration{86'400'000'000'001}, Duration::max()}) {
     EXPECT_EQ(parse_duration(format_duration(d)), d) << format_duration(d);
   }
 }

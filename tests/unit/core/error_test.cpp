@@ -82,8 +82,7 @@ TEST(Error, ThrowErrorPicksServiceUnavailableForUnavailableCodes) {
 
 TEST(ConfigError, ListsEveryIssueWithItsPath) {
   const ConfigError error(std::vector<ConfigIssue>{
-      {"services.qdrant.pool.max_connections", "must be >= 1, got 0"},
-      {"redis.url", "missing"}});
+      {"services.qdrant.pool.max_connections", "must be >= 1, got 0"}, {"redis.url", "missing"}});
   ASSERT_EQ(error.issues().size(), 2u);
   EXPECT_EQ(error.code(), errc::config_invalid);
   EXPECT_STREQ(error.what(),

@@ -39,8 +39,10 @@ TEST(Secret, ComparesByValue) {
 TEST(RedactUrl, HidesPasswordsAndTokens) {
   EXPECT_EQ(redact_url("redis://user:hunter2@cache:6379/0"), "redis://user:***@cache:6379/0");
   EXPECT_EQ(redact_url("redis://:hunter2@cache:6379"), "redis://:***@cache:6379");
-  EXPECT_EQ(redact_url("https://TOKEN@api.example.com/v1?q=a@b"), "https://***@api.example.com/v1?q=a@b");
-  EXPECT_EQ(redact_url("https://api.example.com/v1?email=a@b"), "https://api.example.com/v1?email=a@b");
+  EXPECT_EQ(redact_url("https://TOKEN@api.example.com/v1?q=a@b"),
+            "https://***@api.example.com/v1?q=a@b");
+  EXPECT_EQ(redact_url("https://api.example.com/v1?email=a@b"),
+            "https://api.example.com/v1?email=a@b");
   EXPECT_EQ(redact_url("not a url"), "not a url");
 }
 

@@ -1,12 +1,12 @@
 #include "bulwark/resilience/timeout.hpp"
 
+#include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_future.hpp>
-#include <gtest/gtest.h>
 
 namespace bulwark {
 namespace {
@@ -71,9 +71,7 @@ TEST(WithTimeout, CancelsTheInnerOperationAndWaitsForItToStop) {
   EXPECT_TRUE(probe.saw_cancellation);
 }
 
-TEST(WithTimeout, ReturnsTheValueWhenInTime) {
-  EXPECT_EQ(run(with_timeout(answer_now(), 1h)), 42);
-}
+TEST(WithTimeout, ReturnsTheValueWhenInTime) { EXPECT_EQ(run(with_timeout(answer_now(), 1h)), 42); }
 
 TEST(WithTimeout, AFastFailureIsReportedAtOnceNotAsATimeout) {
   // With a one-hour limit, waiting for the timer would hang the test: the failure must win.
@@ -108,10 +106,9 @@ TEST(WithTimeout, OuterCancellationReachesTheInnerOperation) {
   asio::io_context io;
   asio::cancellation_signal cancel;
   std::exception_ptr outcome;
-  asio::co_spawn(io, with_timeout(wait_an_hour(probe), 1h),
-                 asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e, int) {
-                   outcome = e;
-                 }));
+  asio::co_spawn(
+      io, with_timeout(wait_an_hour(probe), 1h),
+      asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e, int) { outcome = e; }));
   // Let the operation start, then cancel from outside.
   asio::post(io, [&] { cancel.emit(asio::cancellation_type::terminal); });
   io.run();

@@ -7,6 +7,7 @@
 #include "bulwark/core/result.hpp"
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <exception>
 #include <optional>
@@ -35,8 +36,8 @@ struct Outcome {
   }
 };
 
-// Records the exception being handled into `outcome`: a std::system_error keeps its code; any
-// other exception counts as errc::exception. Call only from a catch block.
+// Records the exception being handled into `outcome`: a std::system_error or Boost system_error
+// keeps its code; any other exception counts as errc::exception. Call only from a catch block.
 template <class T>
 void capture_current_exception(Outcome<T>& outcome) noexcept {
   outcome.exception = std::current_exception();
@@ -44,6 +45,9 @@ void capture_current_exception(Outcome<T>& outcome) noexcept {
     throw;
   } catch (const std::system_error& error) {
     outcome.error = error.code() ? error.code() : make_error_code(errc::exception);
+  } catch (const boost::system::system_error& error) {
+    // What Asio throws; not a std::system_error, but its code converts.
+    outcome.error = error.code() ? std::error_code(error.code()) : make_error_code(errc::exception);
   } catch (...) {
     outcome.error = make_error_code(errc::exception);
   }
