@@ -140,9 +140,11 @@ boost::asio::awaitable<detail::Outcome<R>> Pipeline::attempt_async(F& f, CallCon
                                                                    const CallOptions<R>& options) {
   Result<Gate> gate = enter();
   if (!gate) co_return detail::Outcome<R>::failure(gate.error());
-  if (std::error_code waited = co_await detail::async_sleep(*clock_, gate->limiter_wait)) {
-    abandon(*gate);
-    co_return detail::Outcome<R>::failure(waited);
+  if (gate->limiter_wait > Duration::zero()) {
+    if (std::error_code waited = co_await detail::async_sleep(*clock_, gate->limiter_wait)) {
+      abandon(*gate);
+      co_return detail::Outcome<R>::failure(waited);
+    }
   }
 
   Bulkhead::Permit slot;
