@@ -45,18 +45,46 @@ bool operator==(const Secret& a, const Secret& b) noexcept {
 
 std::ostream& operator<<(std::ostream& out, const Secret&) { return out << Secret::redacted; }
 
+namespace {
+
+bool all_digits(std::string_view text) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+// Where the userinfo of `url` ends (the position of its '@'), or npos when it has none. Passwords
+// are often pasted unencoded, so a '/', '?' or '#' inside one must not hide it: an '@' after such
+// a character still ends the userinfo when a "user:password" colon comes before it, unless that
+// colon is clearly a port ("host:8080/path?mail=a@b").
+std::size_t userinfo_end(std::string_view url, std::size_t authority_begin) {
+  const std::size_t first_at = url.find('@', authority_begin);
+  if (first_at == std::string_view::npos) return std::string_view::npos;
+  const std::size_t delimiter = url.find_first_of("/?#", authority_begin);
+  if (delimiter == std::string_view::npos || first_at < delimiter) {
+    // The ordinary case; a password may itself contain '@', so take the last one.
+    return url.substr(0, delimiter).rfind('@');
+  }
+  const std::size_t colon = url.find(':', authority_begin);
+  if (colon == std::string_view::npos || colon > first_at) return std::string_view::npos;
+  if (colon < delimiter && all_digits(url.substr(colon + 1, delimiter - colon - 1))) {
+    return std::string_view::npos;
+  }
+  return first_at;
+}
+
+}  // namespace
+
 std::string redact_url(std::string_view url) {
   const std::size_t scheme_end = url.find("://");
   if (scheme_end == std::string_view::npos) return std::string(url);
   const std::size_t authority_begin = scheme_end + 3;
-  const std::size_t authority_end = url.find_first_of("/?#", authority_begin);
-  const std::string_view authority = url.substr(
-      authority_begin, authority_end == std::string_view::npos ? std::string_view::npos
-                                                               : authority_end - authority_begin);
-  const std::size_t at = authority.rfind('@');
+  const std::size_t at = userinfo_end(url, authority_begin);
   if (at == std::string_view::npos) return std::string(url);
 
-  const std::string_view userinfo = authority.substr(0, at);
+  const std::string_view userinfo = url.substr(authority_begin, at - authority_begin);
   const std::size_t colon = userinfo.find(':');
   std::string out(url.substr(0, authority_begin));
   if (colon == std::string_view::npos) {
@@ -67,7 +95,7 @@ std::string redact_url(std::string_view url) {
     out += ':';
     out += Secret::redacted;
   }
-  out += url.substr(authority_begin + at);
+  out += url.substr(at);
   return out;
 }
 

@@ -78,8 +78,7 @@ Pipeline::Pipeline(std::string name, PipelineParts parts, std::shared_ptr<Clock>
 void Pipeline::finish_construction(std::vector<ConfigIssue> issues) {
   check_timeouts(timeout_, issues);
   if (!issues.empty()) throw ConfigError(std::move(issues));
-  timed_ = timeout_.attempt > Duration::zero() || timeout_.overall > Duration::zero() ||
-           (breaker_ && breaker_->measures_duration());
+  timed_ = timeout_.attempt > Duration::zero() || (breaker_ && breaker_->measures_duration());
 }
 
 Result<Pipeline::Gate> Pipeline::enter() noexcept {
@@ -120,11 +119,9 @@ void Pipeline::abandon(const Gate& gate) noexcept {
   if (gate.has_permit) breaker_->on_ignored(gate.permit);
 }
 
-Clock::time_point Pipeline::overall_deadline(const Clock& clock,
-                                             Clock::time_point (Clock::*read)()
-                                                 const noexcept) const noexcept {
+Clock::time_point Pipeline::overall_deadline() const noexcept {
   if (timeout_.overall <= Duration::zero()) return Clock::time_point::max();
-  return (clock.*read)() + timeout_.overall;
+  return clock_->now() + timeout_.overall;
 }
 
 void Pipeline::count(const std::error_code& error, bool fell_back) noexcept {

@@ -79,6 +79,12 @@ Retry::Call Retry::begin() noexcept {
   return call;
 }
 
+Retry::Call Retry::begin(Clock::time_point outer_deadline) noexcept {
+  Call call = begin();
+  call.deadline_ = std::min(call.deadline_, outer_deadline);
+  return call;
+}
+
 void Retry::on_attempt(Call& call) noexcept { ++call.attempts_; }
 
 Retry::Decision Retry::on_failure(Call& call, const std::error_code& error,

@@ -37,7 +37,8 @@ std::filesystem::path make_temp_dir() {
 pid_t spawn(const std::vector<std::string>& argv, const std::filesystem::path& log) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
   std::vector<char*> args;
   for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
@@ -45,7 +46,8 @@ pid_t spawn(const std::vector<std::string>& argv, const std::filesystem::path& l
   pid_t pid = -1;
   const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error(std::string("cannot start ") + argv[0] + ": " + std::strerror(rc));
+  if (rc != 0)
+    throw std::runtime_error(std::string("cannot start ") + argv[0] + ": " + std::strerror(rc));
   return pid;
 }
 
@@ -102,11 +104,23 @@ RedisServer::~RedisServer() {
 
 void RedisServer::start() {
   if (running()) return;
-  std::vector<std::string> argv = {"redis-server",  "--port",   std::to_string(port_),
-                                   "--bind",        "127.0.0.1", "--dir", dir_.string(),
-                                   "--save",        "",          "--daemonize", "no",
-                                   "--enable-debug-command", "yes", "--protected-mode", "no",
-                                   "--logfile",     ""};
+  std::vector<std::string> argv = {"redis-server",
+                                   "--port",
+                                   std::to_string(port_),
+                                   "--bind",
+                                   "127.0.0.1",
+                                   "--dir",
+                                   dir_.string(),
+                                   "--save",
+                                   "",
+                                   "--daemonize",
+                                   "no",
+                                   "--enable-debug-command",
+                                   "yes",
+                                   "--protected-mode",
+                                   "no",
+                                   "--logfile",
+                                   ""};
   if (options_.unix_socket) {
     argv.insert(argv.end(), {"--unixsocket", unix_path(), "--unixsocketperm", "700"});
   }

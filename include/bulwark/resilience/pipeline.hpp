@@ -204,22 +204,42 @@ class Pipeline {
     Duration limiter_wait{};
   };
 
+  // Returns the breaker's permit on every way out of an attempt: `leave` with the outcome, or,
+  // if the attempt ends any other way (a rejection after the breaker, an exception), `abandon`.
+  class GateGuard {
+   public:
+    GateGuard(Pipeline& pipeline, const Gate& gate) noexcept : pipeline_(pipeline), gate_(gate) {}
+    GateGuard(const GateGuard&) = delete;
+    GateGuard& operator=(const GateGuard&) = delete;
+    ~GateGuard() {
+      if (!settled_) pipeline_.abandon(gate_);
+    }
+    void leave(const std::error_code& error, Duration elapsed) noexcept {
+      settled_ = true;
+      pipeline_.leave(gate_, error, elapsed);
+    }
+
+   private:
+    Pipeline& pipeline_;
+    Gate gate_;
+    bool settled_ = false;
+  };
+
   void finish_construction(std::vector<ConfigIssue> issues);
   [[nodiscard]] Result<Gate> enter() noexcept;
   void leave(const Gate& gate, const std::error_code& error, Duration elapsed) noexcept;
   void abandon(const Gate& gate) noexcept;
   [[nodiscard]] bool times_attempts() const noexcept { return timed_; }
-  // time_point::max() without an overall timeout; reads the clock (with `read`) only with one.
-  [[nodiscard]] Clock::time_point overall_deadline(const Clock& clock,
-                                                   Clock::time_point (Clock::*read)()
-                                                       const noexcept) const noexcept;
+  // time_point::max() without an overall timeout; reads the clock only with one.
+  [[nodiscard]] Clock::time_point overall_deadline() const noexcept;
   void count(const std::error_code& error, bool fell_back) noexcept;
   [[noreturn]] void throw_failure(const std::error_code& error, const CallContext& context) const;
 
   template <class R, class F>
   detail::Outcome<R> invoke_sync(F& f, CallContext& context, const CallOptions<R>& options);
   template <class R, class F>
-  detail::Outcome<R> attempt_sync(F& f, CallContext& context, const CallOptions<R>& options);
+  detail::Outcome<R> attempt_sync(F& f, CallContext& context, const CallOptions<R>& options,
+                                  Clock::time_point overall);
   template <class R, class F>
   detail::Outcome<R> run_sync(F& f, CallContext& context, const CallOptions<R>& options);
 
@@ -250,7 +270,7 @@ class Pipeline {
   std::shared_ptr<RateLimiter> limiter_{};
   std::shared_ptr<Bulkhead> bulkhead_{};
   TimeoutConfig timeout_{};
-  bool timed_ = false;  // sync attempts need timing: a timeout, or slow-call detection
+  bool timed_ = false;  // sync attempts need timing: an attempt timeout or slow-call detection
 
   std::atomic<std::uint64_t> succeeded_{0};
   std::atomic<std::uint64_t> failed_{0};

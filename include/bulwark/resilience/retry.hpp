@@ -70,7 +70,9 @@ struct RetryConfig {
   /// Attempts in all, including the first; must be >= 1. 1 disables retrying.
   std::uint32_t max_attempts = 3;
   /// Overall deadline, measured from `begin()`; 0 = none; must be >= 0. A retry whose delay
-  /// would end past the deadline is not made. The pipeline also bounds each attempt by it.
+  /// would end past the deadline is not made. It stops retrying; it does not cut an attempt
+  /// short (that is `TimeoutConfig`'s job), though the pipeline passes it to the callee as part
+  /// of `CallContext::deadline()`.
   Duration max_duration = Duration::zero();
   /// Delays between attempts (paths `retry.backoff.<field>`).
   BackoffConfig backoff{};
@@ -153,6 +155,10 @@ class Retry {
 
   /// Starts a call: counts it, records it with the budget, and starts the overall deadline.
   [[nodiscard]] Call begin() noexcept;
+  /// Like `begin()`, with an outer deadline too (a pipeline's overall timeout): the call's
+  /// deadline is the earlier of the two, so no retry is granted, counted or charged to the
+  /// budget that the outer deadline would not let happen.
+  [[nodiscard]] Call begin(Clock::time_point outer_deadline) noexcept;
 
   /// The pipeline calls this just before each attempt, the first included.
   void on_attempt(Call& call) noexcept;

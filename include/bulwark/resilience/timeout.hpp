@@ -47,10 +47,19 @@ boost::asio::awaitable<Outcome<T>> race_timeout(boost::asio::awaitable<Outcome<T
           asio::co_spawn(executor, std::move(op), asio::deferred), timer.async_wait(asio::deferred))
           .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
   if (op_exception) {
-    // The outcome coroutines catch everything, so this is only a failure to start it at all.
+    // The outcome coroutines catch what they run; an exception here means the operation never
+    // ran (typically: the caller was already cancelled when it was spawned).
     Outcome<T> failed;
-    failed.exception = op_exception;
-    failed.error = make_error_code(errc::exception);
+    try {
+      std::rethrow_exception(op_exception);
+    } catch (...) {
+      capture_current_exception(failed);
+    }
+    normalize_cancellation(failed);
+    if (order[0] == 1 && !timer_error) {
+      failed.error = make_error_code(errc::timeout);
+      failed.exception = nullptr;
+    }
     co_return failed;
   }
   if (order[0] == 1 && !timer_error && !outcome.value) {

@@ -1,8 +1,8 @@
 #include "bulwark/core/runtime.hpp"
 
+#include <gtest/gtest.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <set>
@@ -30,9 +30,9 @@ TEST(Runtime, BlockOnRunsTheCoroutineOnTheRuntimeAndReturnsItsValue) {
 TEST(Runtime, BlockOnRethrowsTheCoroutinesException) {
   Runtime runtime;
   EXPECT_THROW(runtime.block_on([]() -> asio::awaitable<void> {
-                 throw Error(errc::connect_failed);
-                 co_return;
-               }()),
+    throw Error(errc::connect_failed);
+    co_return;
+  }()),
                Error);
 }
 
@@ -49,9 +49,7 @@ TEST(Runtime, BlockOnFromARuntimeThreadIsRefusedNotDeadlocked) {
   EXPECT_EQ(code, errc::invalid_argument);
 }
 
-TEST(Runtime, ZeroThreadsIsAConfigError) {
-  EXPECT_THROW(Runtime({.threads = 0}), ConfigError);
-}
+TEST(Runtime, ZeroThreadsIsAConfigError) { EXPECT_THROW(Runtime({.threads = 0}), ConfigError); }
 
 TEST(Runtime, UsesEveryThread) {
   Runtime runtime({.threads = 3});

@@ -46,5 +46,17 @@ TEST(RedactUrl, HidesPasswordsAndTokens) {
   EXPECT_EQ(redact_url("not a url"), "not a url");
 }
 
+TEST(RedactUrl, HidesPasswordsContainingUrlDelimiters) {
+  EXPECT_EQ(redact_url("redis://:s3cr#t@cache:6379/0"), "redis://:***@cache:6379/0");
+  EXPECT_EQ(redact_url("redis://app:pa/ss@cache:6379"), "redis://app:***@cache:6379");
+  EXPECT_EQ(redact_url("https://u:p?w@host/x"), "https://u:***@host/x");
+  EXPECT_EQ(redact_url("redis://u:p@ss@cache"), "redis://u:***@cache");
+}
+
+TEST(RedactUrl, LeavesPortsAndQueryAddressesAlone) {
+  EXPECT_EQ(redact_url("https://host:8080/x?mail=a@b"), "https://host:8080/x?mail=a@b");
+  EXPECT_EQ(redact_url("https://host/x?mail=a@b"), "https://host/x?mail=a@b");
+}
+
 }  // namespace
 }  // namespace bulwark

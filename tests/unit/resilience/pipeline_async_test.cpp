@@ -157,20 +157,94 @@ TEST_F(AsyncPipelineTest, BulkheadQueuesAsyncCallersInsteadOfBlockingThreads) {
   auto c = config();
   c.bulkhead = BulkheadConfig{.name = "", .max_concurrent = 1, .max_queue = 4, .max_wait = 10s};
   Pipeline pipeline(c);
-  std::vector<int> order;
+  std::vector<std::string> events;
   auto call = [&](int id) -> asio::awaitable<void> {
     co_await pipeline.execute_async([&, id]() -> asio::awaitable<void> {
-      order.push_back(id);
+      events.push_back("start " + std::to_string(id));
       // The first caller holds the only slot until both others are queued behind it.
       while (id == 0 && pipeline.bulkhead()->stats().queued < 2) {
         co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
       }
+      events.push_back("end " + std::to_string(id));
     });
   };
   for (int id = 0; id < 3; ++id) asio::co_spawn(io, call(id), asio::detached);
   io.run();
-  EXPECT_EQ(order, (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(events,
+            (std::vector<std::string>{"start 0", "end 0", "start 1", "end 1", "start 2", "end 2"}));
+  EXPECT_EQ(pipeline.bulkhead()->stats().queued_total, 2u);
   EXPECT_EQ(pipeline.bulkhead()->stats().in_flight, 0u);
+}
+
+TEST_F(AsyncPipelineTest, CancelledRightAfterABulkheadGrantReturnsTheBreakerProbe) {
+  auto c = config();
+  c.circuit_breaker = CircuitBreakerConfig{};
+  c.circuit_breaker->consecutive_failures = 1;
+  c.circuit_breaker->recovery_timeout = 10s;
+  c.bulkhead = BulkheadConfig{.name = "", .max_concurrent = 1, .max_queue = 1, .max_wait = 1h};
+  Pipeline pipeline(c);
+  EXPECT_FALSE(run(io, pipeline.try_execute_async([]() -> asio::awaitable<Result<int>> {
+    co_return make_error_code(errc::timeout);
+  })));
+  clock->advance(10s);  // the next call takes the only half-open probe
+
+  Result<Bulkhead::Permit> held = pipeline.bulkhead()->try_acquire();
+  ASSERT_TRUE(held);
+  asio::cancellation_signal cancel;
+  std::optional<Result<int>> outcome;
+  bool escaped = false;
+  bool called = false;
+  asio::co_spawn(
+      io, pipeline.try_execute_async([&]() -> asio::awaitable<int> {
+        called = true;
+        co_return 1;
+      }),
+      asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e, Result<int> r) {
+        escaped = static_cast<bool>(e);
+        outcome = r;
+      }));
+  // Once the probe waits in the bulkhead queue, grant it the slot and cancel in the same turn.
+  std::function<void()> release_and_cancel = [&] {
+    if (pipeline.bulkhead()->stats().queued < 1) {
+      asio::post(io, release_and_cancel);
+      return;
+    }
+    held->release();
+    cancel.emit(asio::cancellation_type::terminal);
+  };
+  asio::post(io, release_and_cancel);
+  io.run();
+  io.restart();
+  EXPECT_FALSE(escaped);
+  ASSERT_TRUE(outcome.has_value());
+  if (!*outcome) {
+    EXPECT_EQ(outcome->error(), errc::cancelled);
+  }
+  EXPECT_FALSE(called && !*outcome);
+
+  // Whatever happened to that call, the breaker's probe is free again: a healthy call closes it.
+  EXPECT_EQ(run(io, pipeline.execute_async([]() -> asio::awaitable<int> { co_return 5; })), 5);
+  EXPECT_EQ(pipeline.circuit_breaker()->state(), BreakerState::closed);
+}
+
+TEST_F(AsyncPipelineTest, CancellationSurfacesAsABulwarkErrorFromExecuteAsync) {
+  Pipeline pipeline(config());
+  Hang hang;
+  asio::cancellation_signal cancel;
+  std::error_code code;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        try {
+          co_await pipeline.execute_async([&]() -> asio::awaitable<int> { return hang(); });
+        } catch (const Error& error) {
+          code = error.code();
+        }
+      }(),
+      asio::bind_cancellation_slot(cancel.slot(), asio::detached));
+  asio::post(io, [&] { cancel.emit(asio::cancellation_type::terminal); });
+  io.run();
+  EXPECT_EQ(code, errc::cancelled);
 }
 
 }  // namespace

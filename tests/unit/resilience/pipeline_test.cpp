@@ -333,6 +333,82 @@ TEST_F(PipelineTest, BoostSystemErrorsAreJudgedByTheirCodeToo) {
   EXPECT_EQ(calls, 2);
 }
 
+TEST_F(PipelineTest, AThrowingResultClassifierDoesNotWedgeAHalfOpenBreaker) {
+  auto c = config();
+  c.circuit_breaker = breaker_after(1);
+  Pipeline pipeline(c);
+  EXPECT_FALSE(
+      pipeline.try_execute([]() -> Result<int> { return make_error_code(errc::timeout); }));
+  clock->advance(10s);  // the next call is the half-open probe
+  CallOptions<int> throwing;
+  throwing.classify_result = [](const int&) -> std::error_code {
+    throw std::runtime_error("bad body");
+  };
+  EXPECT_THROW(pipeline.execute([] { return 1; }, throwing), std::runtime_error);
+  // The probe counted as a failure and re-opened the breaker; its slot was not left taken.
+  EXPECT_EQ(pipeline.circuit_breaker()->state(), BreakerState::open);
+  clock->advance(10s);
+  EXPECT_EQ(pipeline.execute([] { return 2; }), 2);
+  EXPECT_EQ(pipeline.circuit_breaker()->state(), BreakerState::closed);
+}
+
+TEST_F(PipelineTest, RetryIsNotChargedForARetryTheOverallTimeoutForbids) {
+  auto c = config();
+  c.retry = retry_without_jitter(3);
+  c.timeout.overall = 1s;
+  Pipeline pipeline(c);
+  const Result<int> result = pipeline.try_execute([&]() -> Result<int> {
+    clock->advance(950ms);
+    return make_error_code(errc::connection_lost);
+  });
+  EXPECT_EQ(result.error(), errc::connection_lost);
+  const RetryStats stats = pipeline.retry()->stats();
+  EXPECT_EQ(stats.retries, 0u);
+  EXPECT_EQ(stats.failed_without_retry, 1u);
+}
+
+TEST_F(PipelineTest, RetryMaxDurationStopsRetriesButDoesNotCutAnAttemptShort) {
+  for (const Duration slow_call : {Duration::zero(), Duration(10s)}) {
+    auto c = config();
+    c.retry = retry_without_jitter(3);
+    c.retry->max_duration = 1s;
+    c.circuit_breaker = breaker_after(5);
+    c.circuit_breaker->slow_call_duration = slow_call;  // must not change the outcome
+    Pipeline pipeline(c);
+    EXPECT_EQ(pipeline.execute([&] {
+      clock->advance(2s);
+      return 7;
+    }),
+              7);
+  }
+}
+
+TEST_F(PipelineTest, SyncOverallTimeoutReportsALateSuccessAsATimeout) {
+  auto c = config();
+  c.timeout.overall = 1s;
+  Pipeline pipeline(c);
+  EXPECT_EQ(pipeline
+                .try_execute([&] {
+                  clock->advance(2s);
+                  return 1;
+                })
+                .error(),
+            errc::timeout);
+}
+
+TEST_F(PipelineTest, AThrowingFallbackCountsAsAFailure) {
+  auto c = config();
+  c.circuit_breaker = breaker_after(1);
+  Pipeline pipeline(c);
+  pipeline.circuit_breaker()->force_open();
+  CallOptions<int> options;
+  options.fallback = fallback_to<int>(
+      [](const std::error_code&) -> int { throw std::runtime_error("no cache either"); });
+  EXPECT_THROW(pipeline.execute([] { return 1; }, options), std::runtime_error);
+  EXPECT_EQ(pipeline.stats().fallbacks, 0u);
+  EXPECT_EQ(pipeline.stats().rejected, 1u);
+}
+
 TEST_F(PipelineTest, SharedBreakerIsSeenByEveryPipelineUsingIt) {
   auto breaker_config = breaker_after(1);
   breaker_config.clock = clock;

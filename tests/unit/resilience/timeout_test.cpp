@@ -115,6 +115,11 @@ TEST(WithTimeout, OuterCancellationReachesTheInnerOperation) {
   EXPECT_TRUE(probe.finished);
   EXPECT_TRUE(probe.saw_cancellation);
   ASSERT_TRUE(outcome);
+  try {
+    std::rethrow_exception(outcome);
+  } catch (const boost::system::system_error& error) {
+    EXPECT_EQ(error.code(), asio::error::operation_aborted);
+  }
 }
 
 }  // namespace

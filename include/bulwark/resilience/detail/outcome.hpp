@@ -40,6 +40,8 @@ struct Outcome {
 // keeps its code; any other exception counts as errc::exception. Call only from a catch block.
 template <class T>
 void capture_current_exception(Outcome<T>& outcome) noexcept {
+  // A value produced before the exception (a result classifier threw) is not a result.
+  outcome.value.reset();
   outcome.exception = std::current_exception();
   try {
     throw;
@@ -50,6 +52,16 @@ void capture_current_exception(Outcome<T>& outcome) noexcept {
     outcome.error = error.code() ? std::error_code(error.code()) : make_error_code(errc::exception);
   } catch (...) {
     outcome.error = make_error_code(errc::exception);
+  }
+}
+
+// Cancellation reaches the pipeline as Asio's operation_aborted, thrown or returned; the caller
+// asked for it, so it is reported as errc::cancelled, without the incidental exception.
+template <class T>
+void normalize_cancellation(Outcome<T>& outcome) noexcept {
+  if (outcome.error == std::errc::operation_canceled) {
+    outcome.error = make_error_code(errc::cancelled);
+    outcome.exception = nullptr;
   }
 }
 

@@ -42,11 +42,10 @@ detail::Outcome<R> Pipeline::invoke_sync(F& f, CallContext& context,
     } else {
       outcome.value.emplace(call());
     }
+    if (options.classify_result) outcome.error = options.classify_result(*outcome.value);
   } catch (...) {
     detail::capture_current_exception(outcome);
-    return outcome;
   }
-  if (options.classify_result) outcome.error = options.classify_result(*outcome.value);
   return outcome;
 }
 
@@ -70,6 +69,7 @@ boost::asio::awaitable<detail::Outcome<R>> Pipeline::invoke_async(F& f, CallCont
       auto result = co_await start();
       if (!result) {
         outcome.error = result.error();
+        detail::normalize_cancellation(outcome);
         co_return outcome;
       }
       if constexpr (std::is_void_v<R>) {
@@ -83,14 +83,11 @@ boost::asio::awaitable<detail::Outcome<R>> Pipeline::invoke_async(F& f, CallCont
     } else {
       outcome.value.emplace(co_await start());
     }
+    if (options.classify_result) outcome.error = options.classify_result(*outcome.value);
   } catch (...) {
     detail::capture_current_exception(outcome);
-    if (outcome.error == std::errc::operation_canceled) {
-      outcome.error = make_error_code(errc::cancelled);
-    }
-    co_return outcome;
   }
-  if (options.classify_result) outcome.error = options.classify_result(*outcome.value);
+  detail::normalize_cancellation(outcome);
   co_return outcome;
 }
 
@@ -98,40 +95,36 @@ boost::asio::awaitable<detail::Outcome<R>> Pipeline::invoke_async(F& f, CallCont
 // ------------------------------
 
 template <class R, class F>
-detail::Outcome<R> Pipeline::attempt_sync(F& f, CallContext& context,
-                                          const CallOptions<R>& options) {
+detail::Outcome<R> Pipeline::attempt_sync(F& f, CallContext& context, const CallOptions<R>& options,
+                                          Clock::time_point overall) {
   Result<Gate> gate = enter();
   if (!gate) return detail::Outcome<R>::failure(gate.error());
+  GateGuard guard(*this, *gate);
   if (gate->limiter_wait > Duration::zero()) clock_->sleep_for(gate->limiter_wait);
 
   Bulkhead::Permit slot;
   if (bulkhead_) {
     Result<Bulkhead::Permit> taken =
         bulkhead_->config().max_queue == 0 ? bulkhead_->try_acquire() : bulkhead_->acquire();
-    if (!taken) {
-      abandon(*gate);
-      return detail::Outcome<R>::failure(taken.error());
-    }
+    if (!taken) return detail::Outcome<R>::failure(taken.error());
     slot = std::move(*taken);
   }
 
+  // Attempt durations use the coarse clock: both readings come from it, and milliseconds suffice.
   Clock::time_point start{};
   if (times_attempts()) {
     start = clock_->coarse_now();
     if (timeout_.attempt > Duration::zero()) context.limit_deadline(start + timeout_.attempt);
   }
   detail::Outcome<R> outcome = invoke_sync<R>(f, context, options);
-  Duration elapsed{};
-  if (times_attempts()) {
-    const Clock::time_point end = clock_->coarse_now();
-    elapsed = end - start;
-    if (context.has_deadline() && end > context.deadline() && outcome.succeeded()) {
-      // The call ran to completion, too late: its request certainly reached the service.
-      outcome = detail::Outcome<R>::failure(make_error_code(errc::timeout));
-      context.mark_sent();
-    }
+  const Duration elapsed = times_attempts() ? clock_->coarse_now() - start : Duration::zero();
+  if (outcome.succeeded() && ((timeout_.attempt > Duration::zero() && elapsed > timeout_.attempt) ||
+                              (overall != Clock::time_point::max() && clock_->now() > overall))) {
+    // The call ran to completion, too late: its request certainly reached the service.
+    outcome = detail::Outcome<R>::failure(make_error_code(errc::timeout));
+    context.mark_sent();
   }
-  leave(*gate, outcome.error, elapsed);
+  guard.leave(outcome.error, elapsed);
   return outcome;
 }
 
@@ -140,32 +133,43 @@ boost::asio::awaitable<detail::Outcome<R>> Pipeline::attempt_async(F& f, CallCon
                                                                    const CallOptions<R>& options) {
   Result<Gate> gate = enter();
   if (!gate) co_return detail::Outcome<R>::failure(gate.error());
-  if (gate->limiter_wait > Duration::zero()) {
-    if (std::error_code waited = co_await detail::async_sleep(*clock_, gate->limiter_wait)) {
-      abandon(*gate);
-      co_return detail::Outcome<R>::failure(waited);
-    }
-  }
+  GateGuard guard(*this, *gate);
 
-  Bulkhead::Permit slot;
-  if (bulkhead_) {
-    Result<Bulkhead::Permit> taken = co_await bulkhead_->async_acquire();
-    if (!taken) {
-      abandon(*gate);
-      co_return detail::Outcome<R>::failure(taken.error());
-    }
-    slot = std::move(*taken);
-  }
-
-  const Clock::time_point start = clock_->now();
+  // Once the caller's coroutine is cancelled, Asio makes its next co_await throw; every wait here
+  // is inside the try, and the guard returns the breaker's permit on any way out.
   detail::Outcome<R> outcome;
-  if (timeout_.attempt > Duration::zero()) {
-    context.limit_deadline(start + timeout_.attempt);
-    outcome = co_await detail::race_timeout(invoke_async<R>(f, context, options), timeout_.attempt);
-  } else {
-    outcome = co_await invoke_async<R>(f, context, options);
+  Bulkhead::Permit slot;
+  Clock::time_point start{};
+  bool admitted = false;
+  try {
+    if (gate->limiter_wait > Duration::zero()) {
+      outcome.error = co_await detail::async_sleep(*clock_, gate->limiter_wait);
+    }
+    if (!outcome.error && bulkhead_) {
+      Result<Bulkhead::Permit> taken = co_await bulkhead_->async_acquire();
+      if (taken) {
+        slot = std::move(*taken);
+      } else {
+        outcome.error = taken.error();
+      }
+    }
+    if (!outcome.error) {
+      admitted = true;
+      start = clock_->now();
+      if (timeout_.attempt > Duration::zero()) {
+        context.limit_deadline(start + timeout_.attempt);
+        outcome =
+            co_await detail::race_timeout(invoke_async<R>(f, context, options), timeout_.attempt);
+      } else {
+        outcome = co_await invoke_async<R>(f, context, options);
+      }
+    }
+  } catch (...) {
+    outcome = detail::Outcome<R>::failure(make_error_code(errc::exception));
+    detail::capture_current_exception(outcome);
+    detail::normalize_cancellation(outcome);
   }
-  leave(*gate, outcome.error, clock_->now() - start);
+  if (admitted) guard.leave(outcome.error, clock_->now() - start);
   co_return outcome;
 }
 
@@ -173,23 +177,22 @@ boost::asio::awaitable<detail::Outcome<R>> Pipeline::attempt_async(F& f, CallCon
 
 template <class R, class F>
 detail::Outcome<R> Pipeline::run_sync(F& f, CallContext& context, const CallOptions<R>& options) {
-  const Clock::time_point overall = overall_deadline(*clock_, &Clock::coarse_now);
+  const Clock::time_point overall = overall_deadline();
   if (!retry_) {
     context.begin_attempt(1, overall);
-    return attempt_sync<R>(f, context, options);
+    return attempt_sync<R>(f, context, options, overall);
   }
-  Retry::Call call = retry_->begin();
-  const Clock::time_point deadline = std::min(overall, call.deadline());
+  Retry::Call call = retry_->begin(overall);
   for (;;) {
     retry_->on_attempt(call);
-    context.begin_attempt(call.attempts(), deadline);
-    detail::Outcome<R> outcome = attempt_sync<R>(f, context, options);
+    context.begin_attempt(call.attempts(), call.deadline());
+    detail::Outcome<R> outcome = attempt_sync<R>(f, context, options, overall);
     if (outcome.succeeded()) {
       retry_->on_success(call);
       return outcome;
     }
     const Retry::Decision decision = retry_->on_failure(call, outcome.error, context);
-    if (!decision.retry || clock_->coarse_now() + decision.delay >= overall) return outcome;
+    if (!decision.retry) return outcome;
     clock_->sleep_for(decision.delay);
   }
 }
@@ -197,54 +200,79 @@ detail::Outcome<R> Pipeline::run_sync(F& f, CallContext& context, const CallOpti
 template <class R, class F>
 boost::asio::awaitable<detail::Outcome<R>> Pipeline::retry_loop_async(
     F& f, CallContext& context, const CallOptions<R>& options) {
-  const Clock::time_point overall = overall_deadline(*clock_, &Clock::now);
-  if (!retry_) {
-    context.begin_attempt(1, overall);
-    co_return co_await attempt_async<R>(f, context, options);
-  }
-  Retry::Call call = retry_->begin();
-  const Clock::time_point deadline = std::min(overall, call.deadline());
-  for (;;) {
-    retry_->on_attempt(call);
-    context.begin_attempt(call.attempts(), deadline);
-    detail::Outcome<R> outcome = co_await attempt_async<R>(f, context, options);
-    if (outcome.succeeded()) {
-      retry_->on_success(call);
-      co_return outcome;
+  const Clock::time_point overall = overall_deadline();
+  detail::Outcome<R> outcome;
+  try {
+    if (!retry_) {
+      context.begin_attempt(1, overall);
+      outcome = co_await attempt_async<R>(f, context, options);
+    } else {
+      Retry::Call call = retry_->begin(overall);
+      for (;;) {
+        retry_->on_attempt(call);
+        context.begin_attempt(call.attempts(), call.deadline());
+        outcome = co_await attempt_async<R>(f, context, options);
+        if (outcome.succeeded()) {
+          retry_->on_success(call);
+          break;
+        }
+        const Retry::Decision decision = retry_->on_failure(call, outcome.error, context);
+        if (!decision.retry) break;
+        if (std::error_code waited = co_await detail::async_sleep(*clock_, decision.delay)) {
+          outcome = detail::Outcome<R>::failure(waited);
+          break;
+        }
+      }
     }
-    const Retry::Decision decision = retry_->on_failure(call, outcome.error, context);
-    if (!decision.retry || clock_->now() + decision.delay >= overall) co_return outcome;
-    if (std::error_code waited = co_await detail::async_sleep(*clock_, decision.delay)) {
-      co_return detail::Outcome<R>::failure(waited);
-    }
+  } catch (...) {
+    // Only a cancelled caller gets here: Asio refuses the next co_await of a cancelled coroutine.
+    outcome = detail::Outcome<R>::failure(make_error_code(errc::exception));
+    detail::capture_current_exception(outcome);
+    detail::normalize_cancellation(outcome);
   }
+  co_return outcome;
 }
 
 template <class R, class F>
 boost::asio::awaitable<detail::Outcome<R>> Pipeline::run_async(F& f, CallContext& context,
                                                                const CallOptions<R>& options) {
-  if (timeout_.overall > Duration::zero()) {
-    co_return co_await detail::race_timeout(retry_loop_async<R>(f, context, options),
-                                            timeout_.overall);
+  detail::Outcome<R> outcome;
+  try {
+    if (timeout_.overall > Duration::zero()) {
+      outcome =
+          co_await detail::race_timeout(retry_loop_async<R>(f, context, options), timeout_.overall);
+    } else {
+      outcome = co_await retry_loop_async<R>(f, context, options);
+    }
+  } catch (...) {
+    outcome = detail::Outcome<R>::failure(make_error_code(errc::exception));
+    detail::capture_current_exception(outcome);
+    detail::normalize_cancellation(outcome);
   }
-  co_return co_await retry_loop_async<R>(f, context, options);
+  co_return outcome;
 }
 
 // ---- delivering the outcome -----------------------------------------------------------------
 
 template <class R>
 Result<R> Pipeline::settle(detail::Outcome<R>& outcome, const CallOptions<R>& options) {
-  const bool fell_back =
-      outcome.error && options.fallback && options.fallback->applies_to(outcome.error);
-  count(outcome.error, fell_back);
-  if (fell_back) {
-    if constexpr (std::is_void_v<R>) {
-      options.fallback->produce(outcome.error);
-      return {};
-    } else {
-      return options.fallback->produce(outcome.error);
+  if (outcome.error && options.fallback && options.fallback->applies_to(outcome.error)) {
+    try {
+      if constexpr (std::is_void_v<R>) {
+        options.fallback->produce(outcome.error);
+        count(outcome.error, true);
+        return {};
+      } else {
+        R value = options.fallback->produce(outcome.error);
+        count(outcome.error, true);
+        return value;
+      }
+    } catch (...) {
+      count(outcome.error, false);
+      throw;
     }
   }
+  count(outcome.error, false);
   if (outcome.value) {
     // Success, or a value the classifier judged a failure with no attempt left: the caller gets it.
     if constexpr (std::is_void_v<R>) {
