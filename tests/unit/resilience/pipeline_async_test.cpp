@@ -232,16 +232,15 @@ TEST_F(AsyncPipelineTest, CancellationSurfacesAsABulwarkErrorFromExecuteAsync) {
   Hang hang;
   asio::cancellation_signal cancel;
   std::error_code code;
-  asio::co_spawn(
-      io,
-      [&]() -> asio::awaitable<void> {
-        try {
-          co_await pipeline.execute_async([&]() -> asio::awaitable<int> { return hang(); });
-        } catch (const Error& error) {
-          code = error.code();
-        }
-      }(),
-      asio::bind_cancellation_slot(cancel.slot(), asio::detached));
+  // Named: a coroutine lambda's captures live in the lambda object, which must outlive the run.
+  auto caller = [&]() -> asio::awaitable<void> {
+    try {
+      co_await pipeline.execute_async([&]() -> asio::awaitable<int> { return hang(); });
+    } catch (const Error& error) {
+      code = error.code();
+    }
+  };
+  asio::co_spawn(io, caller(), asio::bind_cancellation_slot(cancel.slot(), asio::detached));
   asio::post(io, [&] { cancel.emit(asio::cancellation_type::terminal); });
   io.run();
   EXPECT_EQ(code, errc::cancelled);
