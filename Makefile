@@ -9,7 +9,7 @@ export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_f
 export CCACHE_DIR ?= $(HOME)/.cache/bulwark-ccache
 LAUNCHER := $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE),)
 
-.PHONY: deps test test-asan test-tsan bench-resilience demo format format-check consumer clean
+.PHONY: deps test test-asan test-tsan fuzz bench-resilience demo format format-check consumer clean
 
 deps:
 	@bash scripts/deps.sh
@@ -29,6 +29,27 @@ test-asan: deps
 
 test-tsan: deps
 	$(call build_and_test,tsan)
+
+# libFuzzer targets (tests/fuzz, a clang-only project of its own) built in build/fuzz and run for
+# FUZZ_SECONDS each. Each runs on a scratch copy of its committed seed corpus
+# (tests/fuzz/corpus/<corpus>) kept in build/fuzz/corpus, so that runs never grow the repository
+# but later runs start from what earlier ones found. Crashing inputs land in build/fuzz/artifacts.
+FUZZ_SECONDS ?= 60
+FUZZ_CXX ?= /usr/bin/clang++
+FUZZERS := resp_parser_fuzz:resp
+
+fuzz: deps
+	cmake -S tests/fuzz -B build/fuzz -G Ninja -DCMAKE_CXX_COMPILER=$(FUZZ_CXX) $(LAUNCHER) >/dev/null
+	cmake --build build/fuzz -j $(JOBS)
+	@set -e; for entry in $(FUZZERS); do \
+	  name=$${entry%%:*}; corpus=$${entry##*:}; \
+	  mkdir -p build/fuzz/corpus/$$corpus build/fuzz/artifacts; \
+	  cp tests/fuzz/corpus/$$corpus/* build/fuzz/corpus/$$corpus/; \
+	  echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
+	  ./build/fuzz/$$name build/fuzz/corpus/$$corpus -dict=tests/fuzz/$$name.dict \
+	    -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=build/fuzz/artifacts/$$name- ; \
+	done
 
 bench-resilience: deps
 	cmake --preset release $(LAUNCHER) >/dev/null

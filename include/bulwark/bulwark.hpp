@@ -9,6 +9,7 @@
 #include "bulwark/core/random.hpp"
 #include "bulwark/core/result.hpp"
 #include "bulwark/core/secret.hpp"
+#include "bulwark/redis/resp.hpp"
 #include "bulwark/resilience/backoff.hpp"
 #include "bulwark/resilience/bulkhead.hpp"
 #include "bulwark/resilience/call_context.hpp"
