@@ -35,7 +35,7 @@ struct TimeoutConfig {
 namespace detail {
 
 // Races `op` against a timer of `limit`. The loser is cancelled and awaited. When the timer wins,
-// the outcome is errc::timeout (a value the operation still managed to produce is kept).
+// the outcome is errc::timeout.
 template <class T>
 boost::asio::awaitable<Outcome<T>> race_timeout(boost::asio::awaitable<Outcome<T>> op,
                                                 Duration limit) {
@@ -62,9 +62,10 @@ boost::asio::awaitable<Outcome<T>> race_timeout(boost::asio::awaitable<Outcome<T
     }
     co_return failed;
   }
-  if (order[0] == 1 && !timer_error && !outcome.value) {
-    outcome.error = make_error_code(errc::timeout);
-    outcome.exception = nullptr;
+  if (order[0] == 1 && !timer_error) {
+    // The limit expired first. Whatever the cancelled operation returned on its way out (a
+    // `Result` holding `cancelled`, a partial value) is not an answer.
+    co_return Outcome<T>::failure(make_error_code(errc::timeout));
   }
   co_return std::move(outcome);
 }

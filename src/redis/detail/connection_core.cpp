@@ -1,0 +1,221 @@
+#include "redis/detail/connection_core.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
+
+namespace bulwark::redis::detail {
+
+namespace asio = boost::asio;
+
+ConnectionCore::ConnectionCore(asio::any_io_executor executor, ConnectionConfig config,
+                               Transport transport, Parser parser, Protocol protocol)
+    : config_(std::move(config)),
+      strand_(asio::make_strand(std::move(executor))),
+      transport_(std::move(transport)),
+      parser_(std::move(parser)),
+      protocol_(protocol),
+      wake_(strand_) {}
+
+void ConnectionCore::start() {
+  auto self = shared_from_this();
+  asio::co_spawn(strand_, [self]() { return self->write_loop(); }, asio::detached);
+  asio::co_spawn(strand_, [self]() { return self->read_loop(); }, asio::detached);
+}
+
+std::error_code ConnectionCore::enqueue(const std::shared_ptr<Request>& request) {
+  bool wake_writer = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return make_error_code(errc::connection_lost);
+    if (pending_.load(std::memory_order_relaxed) + request->commands.size() >
+        config_.max_pending_commands) {
+      return make_error_code(errc::limit_exceeded);
+    }
+    queued_.push_back(request);
+    pending_.fetch_add(request->commands.size(), std::memory_order_relaxed);
+    wake_writer = std::exchange(writer_idle_, false);
+  }
+  if (wake_writer) {
+    // The writer waits on the timer on the strand; only the strand may touch the timer.
+    asio::post(strand_, [self = shared_from_this()] { self->wake_.cancel(); });
+  }
+  return {};
+}
+
+asio::awaitable<std::error_code> ConnectionCore::submit(std::shared_ptr<Request> request) {
+  request->done_channel.emplace(co_await asio::this_coro::executor, 1);
+  if (std::error_code refused = enqueue(request)) co_return refused;
+  boost::system::error_code channel_error;
+  const std::error_code outcome = co_await request->done_channel->async_receive(
+      asio::redirect_error(asio::use_awaitable, channel_error));
+  if (channel_error) {
+    // The caller cancelled (a timeout, usually) while waiting.
+    cancel(request);
+    co_return make_error_code(errc::cancelled);
+  }
+  co_return outcome;
+}
+
+void ConnectionCore::complete(Request& request, std::error_code outcome) noexcept {
+  // Capacity 1 and exactly one send per request: try_send cannot fail for lack of room.
+  (void)request.done_channel->try_send(boost::system::error_code{}, outcome);
+}
+
+void ConnectionCore::cancel(const std::shared_ptr<Request>& request) noexcept {
+  bool poison = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (request->done) return;
+    request->done = true;
+    if (request->written) {
+      poison = true;
+    } else {
+      std::erase(queued_, request);
+      pending_.fetch_sub(request->commands.size(), std::memory_order_relaxed);
+    }
+  }
+  // A written command's reply will still arrive; with its caller gone it would be handed to the
+  // next caller in line. Closing the connection is the only safe way out.
+  if (poison) close(make_error_code(errc::connection_lost));
+}
+
+void ConnectionCore::close(std::error_code reason) noexcept {
+  std::deque<std::shared_ptr<Request>> failed;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return;
+    closed_ = true;
+    close_reason_ = reason;
+    failed.swap(queued_);
+    for (auto& request : in_flight_) failed.push_back(std::move(request));
+    in_flight_.clear();
+    for (auto& request : failed) {
+      if (request->done) continue;
+      request->done = true;
+      complete(*request, reason);
+    }
+    pending_.store(0, std::memory_order_relaxed);
+  }
+  asio::post(strand_, [self = shared_from_this()] {
+    self->transport_.close();
+    self->wake_.cancel();
+  });
+}
+
+bool ConnectionCore::is_open() const noexcept {
+  std::lock_guard lock(mutex_);
+  return !closed_;
+}
+
+std::error_code ConnectionCore::close_reason() const noexcept {
+  std::lock_guard lock(mutex_);
+  return close_reason_;
+}
+
+ConnectionStats ConnectionCore::stats() const noexcept {
+  return {commands_.load(std::memory_order_relaxed), writes_.load(std::memory_order_relaxed),
+          pending_.load(std::memory_order_relaxed)};
+}
+
+void ConnectionCore::on_push(std::function<void(Value)> handler) {
+  std::lock_guard lock(mutex_);
+  push_handler_ = std::move(handler);
+}
+
+asio::awaitable<void> ConnectionCore::write_loop() {
+  auto self = shared_from_this();  // keeps the core alive while the loop runs
+  std::vector<std::shared_ptr<Request>> batch;
+  std::string out;
+  for (;;) {
+    bool closed = false;
+    {
+      std::lock_guard lock(mutex_);
+      closed = closed_;
+      if (!closed && queued_.empty()) writer_idle_ = true;
+      while (!closed && !queued_.empty()) {
+        std::shared_ptr<Request> request = std::move(queued_.front());
+        queued_.pop_front();
+        // Marked before the bytes leave: from here on a cancelled caller must poison.
+        request->written = true;
+        for (const Command& command : request->commands) command.append_to(out);
+        in_flight_.push_back(request);
+        batch.push_back(std::move(request));
+      }
+    }
+    if (closed) co_return;
+    if (batch.empty()) {
+      wake_.expires_at(asio::steady_timer::time_point::max());
+      boost::system::error_code ignored;
+      co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+      continue;
+    }
+    boost::system::error_code error;
+    co_await transport_.write(asio::buffer(out), error);
+    writes_.fetch_add(1, std::memory_order_relaxed);
+    out.clear();
+    batch.clear();
+    if (error) {
+      close(make_error_code(errc::connection_lost));
+      co_return;
+    }
+  }
+}
+
+asio::awaitable<void> ConnectionCore::read_loop() {
+  auto self = shared_from_this();
+  std::vector<char> buffer(64 * 1024);
+  for (;;) {
+    boost::system::error_code error;
+    const std::size_t n = co_await transport_.read_some(asio::buffer(buffer), error);
+    if (error) {
+      close(make_error_code(errc::connection_lost));
+      co_return;
+    }
+    (void)parser_.feed(std::string_view(buffer.data(), n));
+    while (std::optional<Value> reply = parser_.next()) {
+      deliver(std::move(*reply));
+    }
+    if (parser_.failed()) {
+      close(parser_.error());
+      co_return;
+    }
+    if (!is_open()) co_return;
+  }
+}
+
+void ConnectionCore::deliver(Value reply) {
+  if (reply.type() == Type::push) {
+    std::function<void(Value)> handler;
+    {
+      std::lock_guard lock(mutex_);
+      handler = push_handler_;
+    }
+    if (handler) handler(std::move(reply));
+    return;
+  }
+  std::lock_guard lock(mutex_);
+  if (closed_) return;
+  if (in_flight_.empty()) {
+    // A reply nobody asked for: the stream is out of step and cannot be trusted.
+    closed_ = false;
+    mutex_.unlock();
+    close(make_error_code(errc::protocol_error));
+    mutex_.lock();
+    return;
+  }
+  Request& request = *in_flight_.front();
+  request.replies.push_back(std::move(reply));
+  if (request.replies.size() < request.commands.size()) return;
+  std::shared_ptr<Request> finished = std::move(in_flight_.front());
+  in_flight_.pop_front();
+  pending_.fetch_sub(finished->commands.size(), std::memory_order_relaxed);
+  commands_.fetch_add(finished->commands.size(), std::memory_order_relaxed);
+  if (finished->done) return;  // cancelled after being written: the connection is being poisoned
+  finished->done = true;
+  complete(*finished, {});
+}
+
+}  // namespace bulwark::redis::detail
