@@ -9,7 +9,8 @@
 ///
 /// Errors: the first malformed byte puts the parser in a failed state for good. `error()` is
 /// then `errc::protocol_error` when the bytes break the protocol (bad type byte, malformed
-/// length/integer/double/boolean, missing CRLF, negative length other than -1), or
+/// length/integer/double/boolean, missing CRLF, a negative length other than RESP2's null
+/// `$-1` / `*-1`), or
 /// `errc::limit_exceeded` when well-formed input exceeds a `ParserLimits` value.
 /// `error_detail()` says what was wrong and where: the stream offset (bytes since construction)
 /// of the offending byte, or of the type byte of the element whose line, length or limit failed.

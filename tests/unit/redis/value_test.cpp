@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <set>
 #include <sstream>
 
 #include "bulwark/core/error.hpp"
@@ -206,6 +207,27 @@ TEST(Value, ToStringRendersEveryType) {
   std::ostringstream out;
   out << Value::simple_string("OK") << ' ' << Type::map;
   EXPECT_EQ(out.str(), R"("OK" map)");
+}
+
+TEST(Value, EveryTypeHasADistinctName) {
+  std::set<std::string_view> names;
+  for (int t = static_cast<int>(Type::null); t <= static_cast<int>(Type::push); ++t) {
+    const std::string_view name = type_name(static_cast<Type>(t));
+    EXPECT_NE(name, "unknown") << t;
+    EXPECT_TRUE(names.insert(name).second) << name;
+  }
+}
+
+TEST(Value, WithNoAttributesDropsThem) {
+  const Value value = Value::integer(1)
+                          .with_attributes({{Value::simple_string("a"), Value::integer(2)}})
+                          .with_attributes({});
+  EXPECT_TRUE(value.attributes().empty());
+  EXPECT_EQ(value, Value::integer(1));
+}
+
+TEST(Value, ToStringEscapesBackslashAndTab) {
+  EXPECT_EQ(Value::bulk_string("a\\b\tc").to_string(), R"("a\\b\tc")");
 }
 
 TEST(Value, ToStringStopsAtItsBound) {
