@@ -16,18 +16,24 @@ using namespace std::chrono_literals;
 // Commands that only read (from Redis's command table, flag "readonly", plus connection-level
 // commands that change nothing). Sorted for binary search.
 constexpr std::array<std::string_view, 74> read_only_commands = {
-    "BITCOUNT",    "BITFIELD_RO", "BITPOS",      "DBSIZE",      "DUMP",        "ECHO",
-    "EXISTS",      "EXPIRETIME",  "GEODIST",     "GEOHASH",     "GEOPOS",      "GEORADIUSBYMEMBER_RO",
-    "GEORADIUS_RO", "GEOSEARCH",  "GET",         "GETBIT",      "GETRANGE",    "HEXISTS",
-    "HGET",        "HGETALL",     "HKEYS",       "HLEN",        "HMGET",       "HRANDFIELD",
-    "HSCAN",       "HSTRLEN",     "HVALS",       "INFO",        "KEYS",        "LCS",
-    "LINDEX",      "LLEN",        "LOLWUT",      "LPOS",        "LRANGE",      "MGET",
-    "OBJECT",      "PEXPIRETIME", "PFCOUNT",     "PING",        "PTTL",        "RANDOMKEY",
-    "SCAN",        "SCARD",       "SDIFF",       "SINTER",      "SINTERCARD",  "SISMEMBER",
-    "SMEMBERS",    "SMISMEMBER",  "SRANDMEMBER", "SSCAN",       "STRLEN",      "SUBSTR",
-    "SUNION",      "TIME",        "TOUCH",       "TTL",         "TYPE",        "XLEN",
-    "XRANGE",      "XREVRANGE",   "ZCARD",       "ZCOUNT",      "ZDIFF",       "ZINTER",
-    "ZINTERCARD",  "ZLEXCOUNT",   "ZMSCORE",     "ZRANDMEMBER", "ZRANGE",      "ZRANGEBYLEX",
+    "BITCOUNT",      "BITFIELD_RO", "BITPOS",      "DBSIZE",
+    "DUMP",          "ECHO",        "EXISTS",      "EXPIRETIME",
+    "GEODIST",       "GEOHASH",     "GEOPOS",      "GEORADIUSBYMEMBER_RO",
+    "GEORADIUS_RO",  "GEOSEARCH",   "GET",         "GETBIT",
+    "GETRANGE",      "HEXISTS",     "HGET",        "HGETALL",
+    "HKEYS",         "HLEN",        "HMGET",       "HRANDFIELD",
+    "HSCAN",         "HSTRLEN",     "HVALS",       "INFO",
+    "KEYS",          "LCS",         "LINDEX",      "LLEN",
+    "LOLWUT",        "LPOS",        "LRANGE",      "MGET",
+    "OBJECT",        "PEXPIRETIME", "PFCOUNT",     "PING",
+    "PTTL",          "RANDOMKEY",   "SCAN",        "SCARD",
+    "SDIFF",         "SINTER",      "SINTERCARD",  "SISMEMBER",
+    "SMEMBERS",      "SMISMEMBER",  "SRANDMEMBER", "SSCAN",
+    "STRLEN",        "SUBSTR",      "SUNION",      "TIME",
+    "TOUCH",         "TTL",         "TYPE",        "XLEN",
+    "XRANGE",        "XREVRANGE",   "ZCARD",       "ZCOUNT",
+    "ZDIFF",         "ZINTER",      "ZINTERCARD",  "ZLEXCOUNT",
+    "ZMSCORE",       "ZRANDMEMBER", "ZRANGE",      "ZRANGEBYLEX",
     "ZRANGEBYSCORE", "ZSCORE"};
 
 static_assert(std::is_sorted(read_only_commands.begin(), read_only_commands.end()));
@@ -75,12 +81,14 @@ ClientConfig validated(ClientConfig config) {
   validate(config.connection, issues, "redis");
   validate(config.pool, issues, "redis.pool");
   if (config.command_timeout < Duration::zero()) {
-    issues.push_back({"redis.command_timeout",
-                      fmt::format("must be >= 0, got {}", format_duration(config.command_timeout))});
+    issues.push_back(
+        {"redis.command_timeout",
+         fmt::format("must be >= 0, got {}", format_duration(config.command_timeout))});
   }
   if (config.wait_for_loading < Duration::zero()) {
-    issues.push_back({"redis.wait_for_loading",
-                      fmt::format("must be >= 0, got {}", format_duration(config.wait_for_loading))});
+    issues.push_back(
+        {"redis.wait_for_loading",
+         fmt::format("must be >= 0, got {}", format_duration(config.wait_for_loading))});
   }
   if (config.failed_after == 0) issues.push_back({"redis.failed_after", "must be >= 1, got 0"});
   if (!issues.empty()) throw ConfigError(std::move(issues));
@@ -125,7 +133,8 @@ asio::awaitable<Result<Value>> Client::execute(Command command) {
   if (closed_.load(std::memory_order_acquire)) co_return make_error_code(errc::shutting_down);
   CallOptions<Value> options;
   options.operation = command.name();
-  options.idempotency = is_read_only(command.name()) ? Idempotency::idempotent : Idempotency::non_idempotent;
+  options.idempotency =
+      is_read_only(command.name()) ? Idempotency::idempotent : Idempotency::non_idempotent;
   options.classify_result = classify_reply;
 
   // LOADING means the server did not run the command, so even a write may be sent again.
@@ -137,7 +146,8 @@ asio::awaitable<Result<Value>> Client::execute(Command command) {
     const bool loading = reply && reply->is_error() && reply->error_code() == errc::redis_loading;
     if (loading && clock_->now() + pause < give_up) {
       loading_waits_.fetch_add(1, std::memory_order_relaxed);
-      if (co_await bulwark::detail::async_sleep(*clock_, pause)) co_return make_error_code(errc::cancelled);
+      if (co_await bulwark::detail::async_sleep(*clock_, pause))
+        co_return make_error_code(errc::cancelled);
       pause = std::min<Duration>(pause * 2, 1s);
       continue;
     }
@@ -154,8 +164,8 @@ asio::awaitable<Value> Client::command(Command command) {
   co_return std::move(*reply);
 }
 
-asio::awaitable<Result<std::vector<Value>>> Client::attempt_batch(const std::vector<Command>& commands,
-                                                                  CallContext& context) {
+asio::awaitable<Result<std::vector<Value>>> Client::attempt_batch(
+    const std::vector<Command>& commands, CallContext& context) {
   Result<std::shared_ptr<Connection>> connection = co_await pool_.shared();
   if (!connection) co_return connection.error();
   context.mark_sent();
@@ -163,10 +173,12 @@ asio::awaitable<Result<std::vector<Value>>> Client::attempt_batch(const std::vec
 }
 
 asio::awaitable<std::vector<Value>> Client::pipeline(std::vector<Command> commands) {
-  if (closed_.load(std::memory_order_acquire)) throw Error(errc::shutting_down, {config_.name, "pipeline", 0});
+  if (closed_.load(std::memory_order_acquire))
+    throw Error(errc::shutting_down, {config_.name, "pipeline", 0});
   CallOptions<std::vector<Value>> options;
   options.operation = "pipeline";
-  options.idempotency = all_read_only(commands) ? Idempotency::idempotent : Idempotency::non_idempotent;
+  options.idempotency =
+      all_read_only(commands) ? Idempotency::idempotent : Idempotency::non_idempotent;
   std::vector<Value> replies = co_await pipeline_.execute_async(
       [&](CallContext& context) { return attempt_batch(commands, context); }, options);
   record(false);
@@ -199,7 +211,8 @@ asio::awaitable<std::vector<Value>> Client::transaction(std::vector<Command> com
 asio::awaitable<std::optional<std::vector<Value>>> Client::watch(
     std::vector<std::string> keys,
     std::function<asio::awaitable<std::vector<Command>>(Connection&)> build) {
-  if (closed_.load(std::memory_order_acquire)) throw Error(errc::shutting_down, {config_.name, "WATCH", 0});
+  if (closed_.load(std::memory_order_acquire))
+    throw Error(errc::shutting_down, {config_.name, "WATCH", 0});
   Result<Lease> lease = co_await pool_.exclusive();
   if (!lease) throw_error(lease.error(), {config_.name, "WATCH", 0});
   Connection& connection = lease->connection();

@@ -1,8 +1,8 @@
 #include "bulwark/redis/config.hpp"
 
+#include <fmt/format.h>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
-#include <fmt/format.h>
 
 #include <charconv>
 
@@ -83,23 +83,27 @@ void validate(const ConnectionConfig& config, std::vector<ConfigIssue>& issues,
   if (config.unix_path.empty() && config.port == 0) issue("port", "must be 1-65535, got 0");
   if (config.database < 0) issue("database", fmt::format("must be >= 0, got {}", config.database));
   if (config.connect_timeout <= Duration::zero()) {
-    issue("connect_timeout", fmt::format("must be > 0, got {}", format_duration(config.connect_timeout)));
+    issue("connect_timeout",
+          fmt::format("must be > 0, got {}", format_duration(config.connect_timeout)));
   }
   if (config.max_pending_commands == 0) issue("max_pending_commands", "must be >= 1, got 0");
   if (config.keepalive.enabled) {
     if (config.keepalive.idle < std::chrono::seconds(1)) {
-      issue("keepalive.idle", fmt::format("must be >= 1s, got {}", format_duration(config.keepalive.idle)));
+      issue("keepalive.idle",
+            fmt::format("must be >= 1s, got {}", format_duration(config.keepalive.idle)));
     }
     if (config.keepalive.interval < std::chrono::seconds(1)) {
       issue("keepalive.interval",
             fmt::format("must be >= 1s, got {}", format_duration(config.keepalive.interval)));
     }
-    if (config.keepalive.count < 1) issue("keepalive.count", fmt::format("must be >= 1, got {}", config.keepalive.count));
+    if (config.keepalive.count < 1)
+      issue("keepalive.count", fmt::format("must be >= 1, got {}", config.keepalive.count));
   }
   if (config.tls.cert_file.empty() != config.tls.key_file.empty()) {
     issue("tls.key_file", "a client certificate needs both cert_file and key_file");
   }
-  if (!config.unix_path.empty() && config.tls.enabled) issue("tls.enabled", "TLS over a unix socket is not supported");
+  if (!config.unix_path.empty() && config.tls.enabled)
+    issue("tls.enabled", "TLS over a unix socket is not supported");
 }
 
 std::string describe_endpoint(const ConnectionConfig& config) {

@@ -4,8 +4,8 @@
 #include "redis/detail/connection_core.hpp"
 #include "redis/detail/transport.hpp"
 
-#include <boost/asio/this_coro.hpp>
 #include <fmt/format.h>
+#include <boost/asio/this_coro.hpp>
 
 namespace bulwark::redis {
 namespace {
@@ -28,7 +28,8 @@ class Handshake {
     for (;;) {
       if (std::optional<Value> reply = parser_.next()) co_return std::move(*reply);
       const std::size_t n = co_await transport_.read_some(asio::buffer(buffer), error);
-      if (error) fail(errc::connection_lost, fmt::format("{}: {}", command.name(), error.message()));
+      if (error)
+        fail(errc::connection_lost, fmt::format("{}: {}", command.name(), error.message()));
       if (std::error_code bad = parser_.feed(std::string_view(buffer.data(), n))) {
         fail(bad, fmt::format("{} reply: {}", command.name(), parser_.error_detail()));
       }
@@ -54,7 +55,8 @@ class Handshake {
 
 bool is_unknown_command(const Value& reply) {
   const std::string_view message = reply.error_message();
-  return reply.error_prefix() == "NOPROTO" || message.find("unknown command") != std::string_view::npos;
+  return reply.error_prefix() == "NOPROTO" ||
+         message.find("unknown command") != std::string_view::npos;
 }
 
 // HELLO 3 (with AUTH and SETNAME); RESP2 servers get AUTH and CLIENT SETNAME instead.
@@ -79,8 +81,9 @@ asio::awaitable<Protocol> negotiate(Handshake& handshake, const ConnectionConfig
     handshake.check(co_await handshake.roundtrip(auth), "AUTH");
   }
   if (!config.client_name.empty()) {
-    handshake.check(co_await handshake.roundtrip(make_command("CLIENT", "SETNAME", config.client_name)),
-                    "CLIENT SETNAME");
+    handshake.check(
+        co_await handshake.roundtrip(make_command("CLIENT", "SETNAME", config.client_name)),
+        "CLIENT SETNAME");
   }
   co_return Protocol::resp2;
 }
@@ -95,8 +98,8 @@ asio::awaitable<std::shared_ptr<detail::ConnectionCore>> open_core(asio::any_io_
     handshake.check(co_await handshake.roundtrip(make_command("SELECT", config.database)),
                     fmt::format("SELECT {}", config.database));
   }
-  co_return std::make_shared<detail::ConnectionCore>(executor, std::move(config), std::move(transport),
-                                                     std::move(parser), protocol);
+  co_return std::make_shared<detail::ConnectionCore>(
+      executor, std::move(config), std::move(transport), std::move(parser), protocol);
 }
 
 }  // namespace
@@ -113,14 +116,16 @@ asio::awaitable<std::shared_ptr<Connection>> Connection::connect(asio::any_io_ex
     core = co_await with_timeout(open_core(executor, std::move(config)), limit);
   } catch (const Error& error) {
     if (error.code() != errc::timeout) throw;
-    throw Error(error.code(), {}, fmt::format("{}: connect and handshake took longer than {}", endpoint,
-                                              format_duration(limit)));
+    throw Error(error.code(), {},
+                fmt::format("{}: connect and handshake took longer than {}", endpoint,
+                            format_duration(limit)));
   }
   core->start();
   co_return std::shared_ptr<Connection>(new Connection(std::move(core)));
 }
 
-Connection::Connection(std::shared_ptr<detail::ConnectionCore> core) noexcept : core_(std::move(core)) {}
+Connection::Connection(std::shared_ptr<detail::ConnectionCore> core) noexcept
+    : core_(std::move(core)) {}
 
 Connection::~Connection() { core_->close(make_error_code(errc::connection_lost)); }
 
@@ -131,7 +136,8 @@ asio::awaitable<Result<Value>> Connection::execute(Command command) {
   co_return std::move(request->replies.front());
 }
 
-asio::awaitable<Result<std::vector<Value>>> Connection::execute_batch(std::vector<Command> commands) {
+asio::awaitable<Result<std::vector<Value>>> Connection::execute_batch(
+    std::vector<Command> commands) {
   if (commands.empty()) co_return std::vector<Value>{};
   auto request = std::make_shared<detail::ConnectionCore::Request>();
   request->commands = std::move(commands);

@@ -2,13 +2,13 @@
 
 #include "bulwark/resilience/timeout.hpp"
 
+#include <fmt/format.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <atomic>
@@ -26,14 +26,16 @@ void validate(const PoolConfig& config, std::vector<ConfigIssue>& issues, std::s
   if (config.max_connections == 0) issue("max_connections", "must be >= 1, got 0");
   if (config.busy_threshold == 0) issue("busy_threshold", "must be >= 1, got 0");
   if (config.acquire_timeout <= Duration::zero()) {
-    issue("acquire_timeout", fmt::format("must be > 0, got {}", format_duration(config.acquire_timeout)));
+    issue("acquire_timeout",
+          fmt::format("must be > 0, got {}", format_duration(config.acquire_timeout)));
   }
   if (config.health_check_interval < Duration::zero()) {
     issue("health_check_interval",
           fmt::format("must be >= 0, got {}", format_duration(config.health_check_interval)));
   }
   if (config.max_idle_time < Duration::zero()) {
-    issue("max_idle_time", fmt::format("must be >= 0, got {}", format_duration(config.max_idle_time)));
+    issue("max_idle_time",
+          fmt::format("must be >= 0, got {}", format_duration(config.max_idle_time)));
   }
 }
 
@@ -56,12 +58,14 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
     for (;;) {
       Decision decision = decide(mode);
       switch (decision.action) {
-        case Action::fail: co_return decision.error;
+        case Action::fail:
+          co_return decision.error;
         case Action::use: {
           if (decision.check_health && !co_await healthy(*decision.connection)) continue;
           co_return std::move(decision.connection);
         }
-        case Action::open: co_return co_await open(mode);
+        case Action::open:
+          co_return co_await open(mode);
         case Action::wait: {
           if (!counted_wait) {
             waits_.fetch_add(1, std::memory_order_relaxed);
@@ -117,15 +121,18 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
   void start_reaper() {
     if (config_.max_idle_time <= Duration::zero()) return;
     const Duration period = std::min<Duration>(config_.max_idle_time / 2, std::chrono::minutes(1));
-    asio::co_spawn(executor_, [self = shared_from_this(), period]() -> asio::awaitable<void> {
-      asio::steady_timer timer(co_await asio::this_coro::executor);
-      while (!self->is_closed()) {
-        timer.expires_after(period);
-        boost::system::error_code ignored;
-        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-        self->reap();
-      }
-    }, asio::detached);
+    asio::co_spawn(
+        executor_,
+        [self = shared_from_this(), period]() -> asio::awaitable<void> {
+          asio::steady_timer timer(co_await asio::this_coro::executor);
+          while (!self->is_closed()) {
+            timer.expires_after(period);
+            boost::system::error_code ignored;
+            co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+            self->reap();
+          }
+        },
+        asio::detached);
   }
 
   void close() noexcept {
@@ -193,7 +200,8 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
 
   Decision decide(Mode mode) {
     std::lock_guard lock(mutex_);
-    if (closed_state_) return {.action = Action::fail, .error = make_error_code(errc::shutting_down)};
+    if (closed_state_)
+      return {.action = Action::fail, .error = make_error_code(errc::shutting_down)};
     drop_closed_locked();
     const Clock::time_point now = clock_->now();
     Entry* chosen = nullptr;
@@ -330,7 +338,8 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
 
 }  // namespace detail
 
-Lease::Lease(std::shared_ptr<detail::PoolCore> pool, std::shared_ptr<Connection> connection) noexcept
+Lease::Lease(std::shared_ptr<detail::PoolCore> pool,
+             std::shared_ptr<Connection> connection) noexcept
     : pool_(std::move(pool)), connection_(std::move(connection)) {}
 
 Lease::Lease(Lease&& other) noexcept
@@ -381,7 +390,9 @@ std::size_t Pool::reap() { return core_->reap(); }
 void Pool::start_reaper() { core_->start_reaper(); }
 void Pool::close() noexcept { core_->close(); }
 PoolStats Pool::stats() const noexcept { return core_->stats(); }
-const ConnectionConfig& Pool::connection_config() const noexcept { return core_->connection_config(); }
+const ConnectionConfig& Pool::connection_config() const noexcept {
+  return core_->connection_config();
+}
 const PoolConfig& Pool::config() const noexcept { return core_->config(); }
 
 }  // namespace bulwark::redis

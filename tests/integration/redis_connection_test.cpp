@@ -3,13 +3,14 @@
 #include "bulwark/redis/connection.hpp"
 #include "bulwark/resilience/timeout.hpp"
 #include "support/redis_server.hpp"
+#include "support/run.hpp"
 
+#include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_future.hpp>
-#include <gtest/gtest.h>
 
 #include <future>
 
@@ -20,27 +21,8 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using test::RedisServer;
 
-// An open connection's read loop keeps the io_context busy, so run until the result is ready
-// rather than until the io_context runs out of work.
-template <class Done>
-void run_until(asio::io_context& io, Done done) {
-  io.restart();
-  const auto give_up = std::chrono::steady_clock::now() + 30s;
-  while (!done()) {
-    io.run_one_for(100ms);
-    if (std::chrono::steady_clock::now() > give_up) {
-      FAIL() << "gave up waiting after 30s";
-      return;
-    }
-  }
-}
-
-template <class T>
-T run(asio::io_context& io, asio::awaitable<T> work) {
-  auto future = asio::co_spawn(io, std::move(work), asio::use_future);
-  run_until(io, [&] { return future.wait_for(0s) == std::future_status::ready; });
-  return future.get();
-}
+using test::run;
+using test::run_until;
 
 ConnectionConfig config_for(const RedisServer& server) {
   ConnectionConfig config;
@@ -140,7 +122,8 @@ TEST_F(ConnectionTest, ADatabaseOutOfRangeIsAClearError) {
     run(io, Connection::connect(io.get_executor(), config));
     FAIL() << "SELECT 99 succeeded";
   } catch (const Error& error) {
-    EXPECT_NE(std::string(error.what()).find("SELECT 99 refused"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("SELECT 99 refused"), std::string::npos)
+        << error.what();
   }
 }
 
@@ -151,11 +134,14 @@ TEST_F(ConnectionTest, ConcurrentCallersArePipelinedOnOneConnection) {
   int ok = 0;
   int finished = 0;
   for (int i = 0; i < callers; ++i) {
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-      Result<Value> reply = co_await connection->execute(make_command("INCR", "counter"));
-      if (reply && reply->type() == Type::integer) ++ok;
-      ++finished;
-    }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          Result<Value> reply = co_await connection->execute(make_command("INCR", "counter"));
+          if (reply && reply->type() == Type::integer) ++ok;
+          ++finished;
+        },
+        asio::detached);
   }
   run_until(io, [&] { return finished == callers; });
   EXPECT_EQ(ok, callers);
@@ -174,11 +160,15 @@ TEST_F(ConnectionTest, RepliesGoToTheirOwnCallers) {
   int matched = 0;
   int finished = 0;
   for (int i = 0; i < callers; ++i) {
-    asio::co_spawn(io, [&, i]() -> asio::awaitable<void> {
-      Result<Value> reply = co_await connection->execute(make_command("ECHO", "caller-" + std::to_string(i)));
-      if (reply && reply->as_string() == "caller-" + std::to_string(i)) ++matched;
-      ++finished;
-    }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&, i]() -> asio::awaitable<void> {
+          Result<Value> reply =
+              co_await connection->execute(make_command("ECHO", "caller-" + std::to_string(i)));
+          if (reply && reply->as_string() == "caller-" + std::to_string(i)) ++matched;
+          ++finished;
+        },
+        asio::detached);
   }
   run_until(io, [&] { return finished == callers; });
   EXPECT_EQ(matched, callers);
@@ -206,23 +196,29 @@ TEST_F(ConnectionTest, AKilledServerFailsEveryInFlightCommandWithConnectionLost)
   auto connection = run(io, Connection::connect(io.get_executor(), config_for(server)));
   std::vector<std::error_code> outcomes;
   for (int i = 0; i < 5; ++i) {
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-      // BLPOP on an empty list waits until the server dies.
-      Result<Value> reply = co_await connection->execute(make_command("BLPOP", "nothing", 0));
-      outcomes.push_back(reply ? std::error_code{} : reply.error());
-    }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          // BLPOP on an empty list waits until the server dies.
+          Result<Value> reply = co_await connection->execute(make_command("BLPOP", "nothing", 0));
+          outcomes.push_back(reply ? std::error_code{} : reply.error());
+        },
+        asio::detached);
   }
   // Once all five are on the wire, kill the server.
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    asio::steady_timer timer(io);
-    while (connection->stats().writes == 0 || connection->pending() < 5) {
-      timer.expires_after(1ms);
-      co_await timer.async_wait(asio::use_awaitable);
-    }
-    timer.expires_after(20ms);
-    co_await timer.async_wait(asio::use_awaitable);
-    server.kill9();
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        asio::steady_timer timer(io);
+        while (connection->stats().writes == 0 || connection->pending() < 5) {
+          timer.expires_after(1ms);
+          co_await timer.async_wait(asio::use_awaitable);
+        }
+        timer.expires_after(20ms);
+        co_await timer.async_wait(asio::use_awaitable);
+        server.kill9();
+      },
+      asio::detached);
   run_until(io, [&] { return outcomes.size() == 5; });
   ASSERT_EQ(outcomes.size(), 5u);
   for (const std::error_code& outcome : outcomes) EXPECT_EQ(outcome, errc::connection_lost);
@@ -238,18 +234,24 @@ TEST_F(ConnectionTest, GivingUpOnAWrittenCommandPoisonsTheConnection) {
   std::error_code slow_outcome;
   std::error_code other_outcome;
   bool other_done = false;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    try {
-      co_await with_timeout(connection->execute(make_command("DEBUG", "SLEEP", "0.3")), 50ms);
-    } catch (const Error& error) {
-      slow_outcome = error.code();
-    }
-  }, asio::detached);
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    Result<Value> reply = co_await connection->execute(make_command("GET", "x"));
-    other_outcome = reply ? std::error_code{} : reply.error();
-    other_done = true;
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        try {
+          co_await with_timeout(connection->execute(make_command("DEBUG", "SLEEP", "0.3")), 50ms);
+        } catch (const Error& error) {
+          slow_outcome = error.code();
+        }
+      },
+      asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        Result<Value> reply = co_await connection->execute(make_command("GET", "x"));
+        other_outcome = reply ? std::error_code{} : reply.error();
+        other_done = true;
+      },
+      asio::detached);
   run_until(io, [&] { return slow_outcome && other_done; });
   EXPECT_EQ(slow_outcome, errc::timeout);
   // The GET queued behind the abandoned command would have received its late reply: it fails.
@@ -268,14 +270,20 @@ TEST_F(ConnectionTest, APendingQueueBeyondItsLimitFailsAtOnce) {
   auto connection = run(io, Connection::connect(io.get_executor(), config));
   std::error_code second;
   bool slept = false;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    (void)co_await connection->execute(make_command("DEBUG", "SLEEP", "0.05"));
-    slept = true;
-  }, asio::detached);
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    Result<Value> reply = co_await connection->execute(make_command("PING"));
-    second = reply ? std::error_code{} : reply.error();
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        (void)co_await connection->execute(make_command("DEBUG", "SLEEP", "0.05"));
+        slept = true;
+      },
+      asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        Result<Value> reply = co_await connection->execute(make_command("PING"));
+        second = reply ? std::error_code{} : reply.error();
+      },
+      asio::detached);
   run_until(io, [&] { return slept && second; });
   EXPECT_EQ(second, errc::limit_exceeded);
   EXPECT_TRUE(connection->is_open());
@@ -284,7 +292,9 @@ TEST_F(ConnectionTest, APendingQueueBeyondItsLimitFailsAtOnce) {
 TEST_F(ConnectionTest, LoadingRepliesAreClassified) {
   RedisServer server;
   auto connection = run(io, Connection::connect(io.get_executor(), config_for(server)));
-  const Value reply = run(io, command(*connection, make_command("DEBUG", "ERROR", "LOADING Redis is loading the dataset in memory")));
+  const Value reply =
+      run(io, command(*connection, make_command("DEBUG", "ERROR",
+                                                "LOADING Redis is loading the dataset in memory")));
   EXPECT_EQ(reply.error_code(), errc::redis_loading);
 }
 
@@ -296,7 +306,8 @@ TEST_F(ConnectionTest, RefusedConnectionNamesTheEndpoint) {
     FAIL() << "connected to a closed port";
   } catch (const Error& error) {
     EXPECT_EQ(error.code(), errc::connect_failed);
-    EXPECT_NE(std::string(error.what()).find("127.0.0.1:" + std::to_string(config.port)), std::string::npos);
+    EXPECT_NE(std::string(error.what()).find("127.0.0.1:" + std::to_string(config.port)),
+              std::string::npos);
   }
 }
 
@@ -311,7 +322,8 @@ TEST_F(ConnectionTest, AServerThatNeverAnswersTimesOutTheHandshake) {
     FAIL() << "handshake with a silent server succeeded";
   } catch (const Error& error) {
     EXPECT_EQ(error.code(), errc::timeout);
-    EXPECT_NE(std::string(error.what()).find("longer than 100ms"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("longer than 100ms"), std::string::npos)
+        << error.what();
   }
 }
 

@@ -51,8 +51,9 @@ pid_t spawn(const std::vector<std::string>& argv, const std::filesystem::path& l
   return pid;
 }
 
-// True once a raw PING on the port gets +PONG (or -NOAUTH: the server is up, just protected).
-bool answers_ping(std::uint16_t port) {
+// True once a raw PING on the port gets +PONG (or -NOAUTH: the server is up, just protected);
+// with `loading_ok`, a LOADING reply counts too.
+bool answers_ping(std::uint16_t port, bool loading_ok) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return false;
   sockaddr_in address{};
@@ -66,7 +67,8 @@ bool answers_ping(std::uint16_t port) {
     if (::write(fd, ping, sizeof ping - 1) == static_cast<ssize_t>(sizeof ping - 1)) {
       const ssize_t n = ::read(fd, reply.data(), reply.size());
       const std::string_view text(reply.data(), n > 0 ? static_cast<std::size_t>(n) : 0);
-      ok = text.starts_with("+PONG") || text.starts_with("-NOAUTH");
+      ok = text.starts_with("+PONG") || text.starts_with("-NOAUTH") ||
+           (loading_ok && text.starts_with("-LOADING"));
     }
   }
   ::close(fd);
@@ -102,7 +104,7 @@ RedisServer::~RedisServer() {
   std::filesystem::remove_all(dir_, ignored);
 }
 
-void RedisServer::start() {
+void RedisServer::start(Wait wait) {
   if (running()) return;
   std::vector<std::string> argv = {"redis-server",
                                    "--port",
@@ -132,10 +134,10 @@ void RedisServer::start() {
   if (!options_.password.empty()) argv.insert(argv.end(), {"--requirepass", options_.password});
   argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
   pid_ = spawn(argv, dir_ / "redis.log");
-  wait_until_ready();
+  wait_until(wait);
 }
 
-void RedisServer::wait_until_ready() {
+void RedisServer::wait_until(Wait wait) {
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
@@ -143,7 +145,7 @@ void RedisServer::wait_until_ready() {
       pid_ = -1;
       throw std::runtime_error("redis-server exited at start:\n" + log_tail());
     }
-    if (answers_ping(port_)) return;
+    if (answers_ping(port_, wait == Wait::accepting)) return;
     std::this_thread::sleep_for(5ms);
   }
   kill9();
@@ -166,9 +168,9 @@ void RedisServer::kill9() {
   pid_ = -1;
 }
 
-void RedisServer::restart() {
+void RedisServer::restart(Wait wait) {
   kill9();
-  start();
+  start(wait);
 }
 
 std::string RedisServer::cli(const std::vector<std::string>& args) const {

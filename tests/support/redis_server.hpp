@@ -39,21 +39,25 @@ class RedisServer {
   [[nodiscard]] const std::filesystem::path& dir() const noexcept { return dir_; }
   [[nodiscard]] bool running() const noexcept { return pid_ > 0; }
 
-  /// Starts the server (again) and waits until it answers PING. Throws on failure, with the
-  /// server's log in the message.
-  void start();
+  /// How far `start` waits: until PING answers PONG, or only until the port accepts connections
+  /// (the server may still be loading its dataset and answer LOADING).
+  enum class Wait { ready, accepting };
+
+  /// Starts the server (again) and waits as told. Throws on failure, with the server's log in
+  /// the message.
+  void start(Wait wait = Wait::ready);
   /// SIGTERM and wait.
   void stop();
   /// SIGKILL and wait: in-flight commands see the connection drop.
   void kill9();
   /// `kill9()` then `start()` on the same port and directory.
-  void restart();
+  void restart(Wait wait = Wait::ready);
 
   /// Runs `redis-cli` against the server with `args`; returns its standard output, trimmed.
   std::string cli(const std::vector<std::string>& args) const;
 
  private:
-  void wait_until_ready();
+  void wait_until(Wait wait);
   [[nodiscard]] std::string log_tail() const;
 
   RedisServerOptions options_;

@@ -117,8 +117,8 @@ class Client {
 
  private:
   boost::asio::awaitable<Result<Value>> attempt(const Command& command, CallContext& context);
-  boost::asio::awaitable<Result<std::vector<Value>>> attempt_batch(const std::vector<Command>& commands,
-                                                                    CallContext& context);
+  boost::asio::awaitable<Result<std::vector<Value>>> attempt_batch(
+      const std::vector<Command>& commands, CallContext& context);
   void record(bool failed) noexcept;
   [[noreturn]] void throw_reply_error(const Value& reply, std::string_view operation) const;
 

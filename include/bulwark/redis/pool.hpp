@@ -51,15 +51,15 @@ void validate(const PoolConfig& config, std::vector<ConfigIssue>& issues,
               std::string_view path = "redis.pool");
 
 struct PoolStats {
-  std::size_t max = 0;                   ///< `max_connections`.
-  std::size_t open = 0;                  ///< Open connections, shared and leased.
-  std::size_t leased = 0;                ///< Connections in use by an exclusive lease.
-  std::size_t idle = 0;                  ///< Shared connections with nothing pending.
-  std::uint64_t created = 0;             ///< Connections opened.
-  std::uint64_t closed = 0;              ///< Connections dropped (peer lost, failed check, reaped).
-  std::uint64_t connect_failures = 0;    ///< Attempts to open a connection that failed.
-  std::uint64_t waits = 0;               ///< Callers that had to wait for a connection.
-  std::uint64_t wait_timeouts = 0;       ///< Callers that gave up waiting (`pool_timeout`).
+  std::size_t max = 0;                 ///< `max_connections`.
+  std::size_t open = 0;                ///< Open connections, shared and leased.
+  std::size_t leased = 0;              ///< Connections in use by an exclusive lease.
+  std::size_t idle = 0;                ///< Shared connections with nothing pending.
+  std::uint64_t created = 0;           ///< Connections opened.
+  std::uint64_t closed = 0;            ///< Connections dropped (peer lost, failed check, reaped).
+  std::uint64_t connect_failures = 0;  ///< Attempts to open a connection that failed.
+  std::uint64_t waits = 0;             ///< Callers that had to wait for a connection.
+  std::uint64_t wait_timeouts = 0;     ///< Callers that gave up waiting (`pool_timeout`).
   std::uint64_t health_check_failures = 0;  ///< Idle connections that failed their PING.
 };
 

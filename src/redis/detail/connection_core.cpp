@@ -21,8 +21,10 @@ ConnectionCore::ConnectionCore(asio::any_io_executor executor, ConnectionConfig 
 
 void ConnectionCore::start() {
   auto self = shared_from_this();
-  asio::co_spawn(strand_, [self]() { return self->write_loop(); }, asio::detached);
-  asio::co_spawn(strand_, [self]() { return self->read_loop(); }, asio::detached);
+  asio::co_spawn(
+      strand_, [self]() { return self->write_loop(); }, asio::detached);
+  asio::co_spawn(
+      strand_, [self]() { return self->read_loop(); }, asio::detached);
 }
 
 std::error_code ConnectionCore::enqueue(const std::shared_ptr<Request>& request) {

@@ -34,8 +34,8 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
     bool done = false;     // guarded by mutex_
   };
 
-  ConnectionCore(boost::asio::any_io_executor executor, ConnectionConfig config, Transport transport,
-                 Parser parser, Protocol protocol);
+  ConnectionCore(boost::asio::any_io_executor executor, ConnectionConfig config,
+                 Transport transport, Parser parser, Protocol protocol);
 
   /// Starts the read and write loops.
   void start();
@@ -49,7 +49,9 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
   [[nodiscard]] std::error_code close_reason() const noexcept;
   [[nodiscard]] Protocol protocol() const noexcept { return protocol_; }
   [[nodiscard]] ConnectionStats stats() const noexcept;
-  [[nodiscard]] std::size_t pending() const noexcept { return pending_.load(std::memory_order_relaxed); }
+  [[nodiscard]] std::size_t pending() const noexcept {
+    return pending_.load(std::memory_order_relaxed);
+  }
   [[nodiscard]] const ConnectionConfig& config() const noexcept { return config_; }
   void on_push(std::function<void(Value)> handler);
 

@@ -1,10 +1,10 @@
 #include "redis/detail/transport.hpp"
 
+#include <fmt/format.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
-#include <fmt/format.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -28,10 +28,12 @@ void tune_tcp(asio::ip::tcp::socket& socket, const KeepaliveConfig& keepalive) {
   set_option(fd, IPPROTO_TCP, TCP_NODELAY, 1);
   if (!keepalive.enabled) return;
   set_option(fd, SOL_SOCKET, SO_KEEPALIVE, 1);
-  set_option(fd, IPPROTO_TCP, TCP_KEEPIDLE,
-             static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(keepalive.idle).count()));
+  set_option(
+      fd, IPPROTO_TCP, TCP_KEEPIDLE,
+      static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(keepalive.idle).count()));
   set_option(fd, IPPROTO_TCP, TCP_KEEPINTVL,
-             static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(keepalive.interval).count()));
+             static_cast<int>(
+                 std::chrono::duration_cast<std::chrono::seconds>(keepalive.interval).count()));
   set_option(fd, IPPROTO_TCP, TCP_KEEPCNT, keepalive.count);
 }
 
@@ -49,7 +51,8 @@ std::shared_ptr<asio::ssl::context> make_tls_context(const ConnectionConfig& con
     context->use_certificate_chain_file(config.tls.cert_file);
     context->use_private_key_file(config.tls.key_file, asio::ssl::context::pem);
   }
-  context->set_verify_mode(config.tls.verify_peer ? asio::ssl::verify_peer : asio::ssl::verify_none);
+  context->set_verify_mode(config.tls.verify_peer ? asio::ssl::verify_peer
+                                                  : asio::ssl::verify_none);
   return context;
 }
 
@@ -74,13 +77,15 @@ asio::awaitable<Transport> Transport::open(asio::any_io_executor executor,
   }
 
   asio::ip::tcp::resolver resolver(executor);
-  const auto endpoints = co_await resolver.async_resolve(config.host, std::to_string(config.port), token);
+  const auto endpoints =
+      co_await resolver.async_resolve(config.host, std::to_string(config.port), token);
   if (ec) fail(errc::connect_failed, config, "resolve", ec);
   Tcp socket(executor);
   co_await asio::async_connect(socket, endpoints, token);
   if (ec) fail(errc::connect_failed, config, "connect", ec);
   tune_tcp(socket, config.keepalive);
-  if (!config.tls.enabled) co_return Transport(Stream(std::in_place_type<Tcp>, std::move(socket)), nullptr);
+  if (!config.tls.enabled)
+    co_return Transport(Stream(std::in_place_type<Tcp>, std::move(socket)), nullptr);
 
   std::shared_ptr<asio::ssl::context> context;
   try {
@@ -93,8 +98,9 @@ asio::awaitable<Transport> Transport::open(asio::any_io_executor executor,
   // SSL_set_tlsext_host_name, spelled out: the macro's C cast trips -Wold-style-cast.
   if (SSL_ctrl(stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
                const_cast<char*>(name.c_str())) != 1) {
-    fail(errc::tls_error, config, "SNI", boost::system::error_code(static_cast<int>(::ERR_get_error()),
-                                                                 asio::error::get_ssl_category()));
+    fail(errc::tls_error, config, "SNI",
+         boost::system::error_code(static_cast<int>(::ERR_get_error()),
+                                   asio::error::get_ssl_category()));
   }
   if (config.tls.verify_peer) stream.set_verify_callback(asio::ssl::host_name_verification(name));
   co_await stream.async_handshake(asio::ssl::stream_base::client, token);

@@ -45,13 +45,18 @@ std::string error_of(std::string_view url) {
 }
 
 TEST(RedisUrl, ErrorsSayWhatIsWrongAndNeverShowThePassword) {
-  EXPECT_EQ(error_of("http://h"), "unknown scheme \"http\" (use redis, rediss or unix) in \"http://h\"");
-  EXPECT_EQ(error_of("redis://:hunter2@h:99999"), "port 99999 is out of range in \"redis://:***@h:99999\"");
-  EXPECT_EQ(error_of("redis://:hunter2@h/abc"), "database \"abc\" is not a number in \"redis://:***@h/abc\"");
+  EXPECT_EQ(error_of("http://h"),
+            "unknown scheme \"http\" (use redis, rediss or unix) in \"http://h\"");
+  EXPECT_EQ(error_of("redis://:hunter2@h:99999"),
+            "port 99999 is out of range in \"redis://:***@h:99999\"");
+  EXPECT_EQ(error_of("redis://:hunter2@h/abc"),
+            "database \"abc\" is not a number in \"redis://:***@h/abc\"");
   EXPECT_EQ(error_of("redis://h?timeout=1"),
-            "unknown parameter \"timeout\" (known: db, client_name, protocol) in \"redis://h?timeout=1\"");
+            "unknown parameter \"timeout\" (known: db, client_name, protocol) in "
+            "\"redis://h?timeout=1\"");
   EXPECT_EQ(error_of("unix://"), "missing socket path in \"unix://\"");
-  EXPECT_EQ(error_of("redis://h?protocol=4"), "protocol must be 2 or 3 in \"redis://h?protocol=4\"");
+  EXPECT_EQ(error_of("redis://h?protocol=4"),
+            "protocol must be 2 or 3 in \"redis://h?protocol=4\"");
 }
 
 TEST(RedisConfig, ValidationNamesEveryBadField) {
@@ -65,10 +70,11 @@ TEST(RedisConfig, ValidationNamesEveryBadField) {
   validate(config, issues, "redis.databases.cache");
   std::vector<std::string> paths;
   for (const auto& issue : issues) paths.push_back(issue.path);
-  EXPECT_EQ(paths, (std::vector<std::string>{"redis.databases.cache.port", "redis.databases.cache.database",
-                                             "redis.databases.cache.connect_timeout",
-                                             "redis.databases.cache.keepalive.count",
-                                             "redis.databases.cache.tls.key_file"}));
+  EXPECT_EQ(paths,
+            (std::vector<std::string>{
+                "redis.databases.cache.port", "redis.databases.cache.database",
+                "redis.databases.cache.connect_timeout", "redis.databases.cache.keepalive.count",
+                "redis.databases.cache.tls.key_file"}));
 }
 
 TEST(RedisConfig, DescribesEndpointsWithoutCredentials) {
