@@ -4,9 +4,9 @@
 #include "support/redis_server.hpp"
 #include "support/run.hpp"
 
+#include <gtest/gtest.h>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <gtest/gtest.h>
 
 #include <thread>
 
@@ -86,13 +86,16 @@ TEST_F(ClientTest, WatchDetectsAConflictingWrite) {
   Client client(io.get_executor(), client_for(server));
   run(io, client.command("SET", "balance", "10"));
   auto debit = [&](bool interfere) {
-    return client.watch({"balance"}, [&, interfere](Connection& connection) -> asio::awaitable<std::vector<Command>> {
-      Result<Value> balance = co_await connection.execute(make_command("GET", "balance"));
-      if (interfere) server.cli({"SET", "balance", "100"});  // another client writes meanwhile
-      std::vector<Command> commands;
-      commands.push_back(make_command("SET", "balance", std::stoi(std::string(balance->as_string())) - 1));
-      co_return commands;
-    });
+    return client.watch(
+        {"balance"},
+        [&, interfere](Connection& connection) -> asio::awaitable<std::vector<Command>> {
+          Result<Value> balance = co_await connection.execute(make_command("GET", "balance"));
+          if (interfere) server.cli({"SET", "balance", "100"});  // another client writes meanwhile
+          std::vector<Command> commands;
+          commands.push_back(
+              make_command("SET", "balance", std::stoi(std::string(balance->as_string())) - 1));
+          co_return commands;
+        });
   };
   EXPECT_FALSE(run(io, debit(true)).has_value());  // conflict: EXEC aborted
   EXPECT_EQ(server.cli({"GET", "balance"}), "100");
@@ -106,7 +109,8 @@ TEST_F(ClientTest, WaitsOutLoadingThenSucceeds) {
   ASSERT_EQ(server.cli({"DEBUG", "POPULATE", "1000000", "key", "64"}), "OK");
   ASSERT_EQ(server.cli({"SAVE"}), "OK");
   Client client(io.get_executor(), client_for(server));
-  server.restart(RedisServer::Wait::accepting);  // loading the dataset for the better part of a second
+  server.restart(
+      RedisServer::Wait::accepting);  // loading the dataset for the better part of a second
   const Value value = run(io, client.command("GET", "key:4242"));
   EXPECT_EQ(value.as_string().substr(0, 9), "value:424");
   EXPECT_GT(client.stats().loading_waits, 0u);
@@ -158,21 +162,30 @@ TEST_F(ClientTest, ReadsLostWithTheirConnectionAreRetriedWritesAreNot) {
   bool read_ok = false;
   bool read_done = false;
   // DEBUG SLEEP (not read-only) holds the server; a GET queues behind it on the same connection.
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    Result<Value> reply = co_await client.execute(make_command("DEBUG", "SLEEP", "0.3"));
-    write_outcome = reply ? std::error_code{} : reply.error();
-    write_done = true;
-  }, asio::detached);
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    co_await pause(20ms);
-    Result<Value> reply = co_await client.execute(make_command("GET", "anything"));
-    read_ok = static_cast<bool>(reply);
-    read_done = true;
-  }, asio::detached);
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    co_await pause(80ms);
-    server.restart();  // both commands are on the wire: the connection drops under them
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        Result<Value> reply = co_await client.execute(make_command("DEBUG", "SLEEP", "0.3"));
+        write_outcome = reply ? std::error_code{} : reply.error();
+        write_done = true;
+      },
+      asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        co_await pause(20ms);
+        Result<Value> reply = co_await client.execute(make_command("GET", "anything"));
+        read_ok = static_cast<bool>(reply);
+        read_done = true;
+      },
+      asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        co_await pause(80ms);
+        server.restart();  // both commands are on the wire: the connection drops under them
+      },
+      asio::detached);
   run_until(io, [&] { return write_done && read_done; });
   EXPECT_EQ(write_outcome, errc::connection_lost);  // may have run: never sent twice
   EXPECT_TRUE(read_ok);                             // safe to resend: it was, and succeeded
@@ -218,23 +231,29 @@ TEST_F(ClientTest, NoAcknowledgedWriteIsLostAcrossARestart) {
   int writers_done = 0;
   const auto stop_at = std::chrono::steady_clock::now() + 1500ms;
   for (int w = 0; w < 20; ++w) {
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-      while (std::chrono::steady_clock::now() < stop_at) {
-        Result<Value> reply = co_await client.execute(make_command("INCR", "counter"));
-        if (reply && reply->type() == Type::integer) {
-          ++acknowledged;
-        } else {
-          ++failed;
-          co_await pause(10ms);
-        }
-      }
-      ++writers_done;
-    }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          while (std::chrono::steady_clock::now() < stop_at) {
+            Result<Value> reply = co_await client.execute(make_command("INCR", "counter"));
+            if (reply && reply->type() == Type::integer) {
+              ++acknowledged;
+            } else {
+              ++failed;
+              co_await pause(10ms);
+            }
+          }
+          ++writers_done;
+        },
+        asio::detached);
   }
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    co_await pause(500ms);
-    server.restart();
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        co_await pause(500ms);
+        server.restart();
+      },
+      asio::detached);
   run_until(io, [&] { return writers_done == 20; });
   const std::int64_t final_value = std::stoll(server.cli({"GET", "counter"}));
   EXPECT_GT(acknowledged, 100);

@@ -4,8 +4,8 @@
 #include "support/redis_server.hpp"
 #include "support/run.hpp"
 
-#include <boost/asio/detached.hpp>
 #include <gtest/gtest.h>
+#include <boost/asio/detached.hpp>
 
 namespace bulwark::redis {
 namespace {
@@ -50,11 +50,15 @@ TEST_F(PoolTest, OpensMoreConnectionsWhenEveryOneIsBusyUpToTheMaximum) {
   Pool pool(io.get_executor(), connection_to(server), {.max_connections = 3, .busy_threshold = 1});
   int finished = 0;
   for (int i = 0; i < 12; ++i) {
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-      Result<std::shared_ptr<Connection>> connection = co_await pool.shared();
-      if (connection) (void)co_await (*connection)->execute(make_command("DEBUG", "SLEEP", "0.01"));
-      ++finished;
-    }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          Result<std::shared_ptr<Connection>> connection = co_await pool.shared();
+          if (connection)
+            (void)co_await (*connection)->execute(make_command("DEBUG", "SLEEP", "0.01"));
+          ++finished;
+        },
+        asio::detached);
   }
   run_until(io, [&] { return finished == 12; });
   EXPECT_EQ(pool.stats().created, 3u);
@@ -71,7 +75,8 @@ TEST_F(PoolTest, AnExclusiveLeaseIsNeverSharedAndReturnsToThePool) {
   EXPECT_EQ(pool.stats().leased, 1u);
   // While someone holds the shared connection it cannot be leased: a second lease must wait.
   Result<Lease> second = run(io, [&]() -> asio::awaitable<Result<Lease>> {
-    Pool quick(io.get_executor(), connection_to(server), {.max_connections = 1, .acquire_timeout = 50ms});
+    Pool quick(io.get_executor(), connection_to(server),
+               {.max_connections = 1, .acquire_timeout = 50ms});
     Result<std::shared_ptr<Connection>> held = co_await quick.shared();
     co_return co_await quick.exclusive();
   }());
@@ -82,7 +87,8 @@ TEST_F(PoolTest, AnExclusiveLeaseIsNeverSharedAndReturnsToThePool) {
 }
 
 TEST_F(PoolTest, ExhaustionWaitsAtMostTheAcquireTimeoutAndRecovers) {
-  Pool pool(io.get_executor(), connection_to(server), {.max_connections = 1, .acquire_timeout = 100ms});
+  Pool pool(io.get_executor(), connection_to(server),
+            {.max_connections = 1, .acquire_timeout = 100ms});
   Result<Lease> lease = run(io, pool.exclusive());
   ASSERT_TRUE(lease);
   const auto start = std::chrono::steady_clock::now();
@@ -99,13 +105,14 @@ TEST_F(PoolTest, ExhaustionWaitsAtMostTheAcquireTimeoutAndRecovers) {
 }
 
 TEST_F(PoolTest, AWaitingCallerGetsTheConnectionAsSoonAsALeaseEnds) {
-  Pool pool(io.get_executor(), connection_to(server), {.max_connections = 1, .acquire_timeout = 5s});
+  Pool pool(io.get_executor(), connection_to(server),
+            {.max_connections = 1, .acquire_timeout = 5s});
   auto lease = std::make_shared<Result<Lease>>(run(io, pool.exclusive()));
   ASSERT_TRUE(*lease);
   bool got = false;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    got = static_cast<bool>(co_await pool.shared());
-  }, asio::detached);
+  asio::co_spawn(
+      io, [&]() -> asio::awaitable<void> { got = static_cast<bool>(co_await pool.shared()); },
+      asio::detached);
   asio::steady_timer later(io, 20ms);
   later.async_wait([&](boost::system::error_code) { (*lease)->release(); });
   run_until(io, [&] { return got; });
@@ -161,13 +168,15 @@ TEST_F(PoolTest, ClosedPoolRefusesWork) {
 TEST(PoolConfigTest, ValidationNamesEveryBadField) {
   asio::io_context io;
   try {
-    Pool pool(io.get_executor(), {}, {.max_connections = 0, .busy_threshold = 0, .acquire_timeout = 0s});
+    Pool pool(io.get_executor(), {},
+              {.max_connections = 0, .busy_threshold = 0, .acquire_timeout = 0s});
     FAIL();
   } catch (const ConfigError& error) {
     std::vector<std::string> paths;
     for (const auto& issue : error.issues()) paths.push_back(issue.path);
-    EXPECT_EQ(paths, (std::vector<std::string>{"redis.pool.max_connections", "redis.pool.busy_threshold",
-                                               "redis.pool.acquire_timeout"}));
+    EXPECT_EQ(paths,
+              (std::vector<std::string>{"redis.pool.max_connections", "redis.pool.busy_threshold",
+                                        "redis.pool.acquire_timeout"}));
   }
 }
 

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -95,7 +96,28 @@ std::uint16_t free_port() {
 
 RedisServer::RedisServer(RedisServerOptions options)
     : options_(std::move(options)), dir_(make_temp_dir()), port_(free_port()) {
+  if (options_.tls) {
+    tls_port_ = free_port();
+    make_certificates();
+  }
   start();
+}
+
+void RedisServer::make_certificates() const {
+  const std::string d = dir_.string();
+  const std::string script =
+      "cd '" + d + "' && " +
+      "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 "
+      "-subj /CN=bulwark-test-ca && "
+      "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost "
+      "&& "
+      "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > san.cnf && "
+      "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt "
+      "-days 2 -extfile san.cnf";
+  const std::string command = "sh -c \"" + script + "\" > '" + d + "/openssl.log' 2>&1";
+  if (std::system(command.c_str()) != 0) {
+    throw std::runtime_error("openssl could not make test certificates; see " + d + "/openssl.log");
+  }
 }
 
 RedisServer::~RedisServer() {
@@ -132,6 +154,12 @@ void RedisServer::start(Wait wait) {
     argv.insert(argv.end(), {"--appendonly", "no"});
   }
   if (!options_.password.empty()) argv.insert(argv.end(), {"--requirepass", options_.password});
+  if (options_.tls) {
+    argv.insert(argv.end(),
+                {"--tls-port", std::to_string(tls_port_), "--tls-cert-file",
+                 (dir_ / "server.crt").string(), "--tls-key-file", (dir_ / "server.key").string(),
+                 "--tls-ca-cert-file", ca_file(), "--tls-auth-clients", "no"});
+  }
   argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
   pid_ = spawn(argv, dir_ / "redis.log");
   wait_until(wait);

@@ -19,6 +19,9 @@ struct RedisServerOptions {
   bool persistence = false;
   /// `requirepass` (the default user's password); empty = no AUTH.
   std::string password{};
+  /// Also listen with TLS on `tls_port()`, with a certificate for localhost/127.0.0.1 signed by
+  /// a throwaway CA (`ca_file()`), generated with the openssl command.
+  bool tls = false;
   /// More `--name value` arguments for redis-server.
   std::vector<std::string> extra_args{};
 };
@@ -34,6 +37,8 @@ class RedisServer {
   RedisServer& operator=(const RedisServer&) = delete;
 
   [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+  [[nodiscard]] std::uint16_t tls_port() const noexcept { return tls_port_; }
+  [[nodiscard]] std::string ca_file() const { return (dir_ / "ca.crt").string(); }
   [[nodiscard]] std::string host() const { return "127.0.0.1"; }
   [[nodiscard]] std::string unix_path() const { return (dir_ / "redis.sock").string(); }
   [[nodiscard]] const std::filesystem::path& dir() const noexcept { return dir_; }
@@ -58,11 +63,13 @@ class RedisServer {
 
  private:
   void wait_until(Wait wait);
+  void make_certificates() const;
   [[nodiscard]] std::string log_tail() const;
 
   RedisServerOptions options_;
   std::filesystem::path dir_;
   std::uint16_t port_ = 0;
+  std::uint16_t tls_port_ = 0;
   pid_t pid_ = -1;
 };
 

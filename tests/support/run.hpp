@@ -3,11 +3,11 @@
 // (its read loop), so tests run until the result they wait for is ready, not until the
 // io_context runs out of work.
 
+#include <gtest/gtest.h>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <future>
@@ -33,7 +33,8 @@ void run_until(boost::asio::io_context& io, Done done,
 template <class T>
 T run(boost::asio::io_context& io, boost::asio::awaitable<T> work) {
   auto future = boost::asio::co_spawn(io, std::move(work), boost::asio::use_future);
-  run_until(io, [&] { return future.wait_for(std::chrono::seconds(0)) == std::future_status::ready; });
+  run_until(io,
+            [&] { return future.wait_for(std::chrono::seconds(0)) == std::future_status::ready; });
   return future.get();
 }
 
