@@ -18,14 +18,19 @@
 
 #include "bulwark/core/health.hpp"
 #include "bulwark/redis/pool.hpp"
+#include "bulwark/redis/script.hpp"
 #include "bulwark/resilience/pipeline.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace bulwark::redis {
@@ -60,6 +65,58 @@ struct ClientStats {
   std::uint64_t loading_waits = 0;  ///< Times a command waited for the server to finish loading.
   std::uint32_t consecutive_failures = 0;
   PoolStats pool{};
+};
+
+// ---------------------------------------------------------------------------------------------
+// Options and results of the typed commands (see "Typed commands" in `Client`).
+// ---------------------------------------------------------------------------------------------
+
+/// When `SET` writes.
+enum class SetCondition : std::uint8_t {
+  always,      ///< Unconditionally.
+  if_absent,   ///< Only when the key does not exist (`NX`).
+  if_present,  ///< Only when the key exists (`XX`).
+};
+
+struct SetOptions {
+  /// Expiry of the key; 0 = none (any existing expiry is cleared, unless `keep_ttl`). Sent as
+  /// `PX`, rounded up to whole milliseconds. Must not be negative.
+  Duration ttl = Duration::zero();
+  SetCondition condition = SetCondition::always;
+  /// Keep the key's current expiry (`KEEPTTL`); must not be combined with a `ttl`.
+  bool keep_ttl = false;
+};
+
+/// The answer of `Client::ttl`: whether the key exists, whether it expires, and when.
+struct Ttl {
+  enum class State : std::uint8_t {
+    no_key,     ///< The key does not exist (PTTL -2).
+    no_expiry,  ///< The key exists and never expires (PTTL -1).
+    expires,    ///< The key expires after `remaining`.
+  };
+  State state = State::no_key;
+  /// Time left, to the millisecond; 0 unless `state == expires`.
+  Duration remaining = Duration::zero();
+
+  [[nodiscard]] bool exists() const noexcept { return state != State::no_key; }
+  [[nodiscard]] bool expires() const noexcept { return state == State::expires; }
+  friend bool operator==(const Ttl&, const Ttl&) = default;
+};
+
+struct ScanOptions {
+  /// Glob pattern keys must match (`MATCH`); empty = every key.
+  std::string match{};
+  /// Hint of how many keys the server examines per call (`COUNT`); 0 = the server's default (10).
+  std::size_t count = 0;
+  /// Only keys of this type (`TYPE`: "string", "hash", "list", ...); empty = any type.
+  std::string type{};
+};
+
+/// One page of `SCAN`: the cursor to continue from (0 = the iteration is complete) and the keys
+/// of this page (possibly none, even when the iteration is not complete).
+struct ScanPage {
+  std::uint64_t cursor = 0;
+  std::vector<std::string> keys{};
 };
 
 /// True for commands that never change data (GET, HGETALL, SCAN, PING, ...): safe to resend.
@@ -114,6 +171,198 @@ class Client {
 
   /// Stops new commands (`shutting_down`) and closes every connection.
   void close() noexcept;
+
+  // -------------------------------------------------------------------------------------------
+  // Typed commands (src/redis/client_commands.cpp).
+  //
+  // Each builds one command, runs it through `command()` — so through the same retry, breaker,
+  // timeout and loading wait — and converts the reply. They throw what `command()` throws
+  // (`bulwark::Error` with `redis_error` and the server's message for error replies such as
+  // WRONGTYPE), plus `errc::protocol_error` when a reply has a type the command never answers
+  // with, and `errc::invalid_argument`, before anything is sent, for arguments that cannot be
+  // right (a negative duration, an empty list where the command needs one).
+  //
+  // Arguments are views: they must stay valid until the returned awaitable completes, which
+  // they do when it is `co_await`ed in the same expression (`co_await client.get(key)`).
+  //
+  // Nil replies become `std::nullopt`. Durations are sent as milliseconds, rounded up so that a
+  // small positive duration never becomes 0 (which Redis reads as "expire now"). Replies are
+  // accepted in both their RESP3 and RESP2 shapes (maps or flat arrays, doubles or their text).
+  //
+  // Functions taking a span: an empty span sends nothing and returns the empty answer (0, no
+  // values) where that answer is known without asking the server; `lpush`, `rpush` and `blpop`,
+  // whose answers are not, throw `invalid_argument`.
+  // -------------------------------------------------------------------------------------------
+
+  // Strings and counters.
+
+  boost::asio::awaitable<std::optional<std::string>> get(std::string_view key);
+  /// True when written; false when `options.condition` prevented it.
+  boost::asio::awaitable<bool> set(std::string_view key, std::string_view value,
+                                   SetOptions options = {});
+  /// GET and DEL in one step (Redis >= 6.2).
+  boost::asio::awaitable<std::optional<std::string>> getdel(std::string_view key);
+  /// One entry per key, in order; nullopt for missing keys and keys that hold no string.
+  boost::asio::awaitable<std::vector<std::optional<std::string>>> mget(
+      std::span<const std::string> keys);
+  boost::asio::awaitable<void> mset(std::span<const std::pair<std::string, std::string>> entries);
+  /// INCRBY; the new value. A value that is not an integer is an error reply
+  /// ("ERR value is not an integer or out of range").
+  boost::asio::awaitable<std::int64_t> incr(std::string_view key, std::int64_t by = 1);
+  /// DECRBY; the new value.
+  boost::asio::awaitable<std::int64_t> decr(std::string_view key, std::int64_t by = 1);
+  /// INCRBYFLOAT; the new value.
+  boost::asio::awaitable<double> incrbyfloat(std::string_view key, double by);
+  /// The new length of the string.
+  boost::asio::awaitable<std::int64_t> append(std::string_view key, std::string_view value);
+  /// 0 for a missing key.
+  boost::asio::awaitable<std::int64_t> strlen(std::string_view key);
+
+  // Keys and expiry.
+
+  /// Keys removed (0 or 1).
+  boost::asio::awaitable<std::int64_t> del(std::string_view key);
+  boost::asio::awaitable<std::int64_t> del(std::span<const std::string> keys);
+  /// Like `del`, but the memory is reclaimed in the background.
+  boost::asio::awaitable<std::int64_t> unlink(std::string_view key);
+  boost::asio::awaitable<std::int64_t> unlink(std::span<const std::string> keys);
+  boost::asio::awaitable<bool> exists(std::string_view key);
+  /// PEXPIRE; false when the key does not exist. `ttl` must be > 0.
+  boost::asio::awaitable<bool> expire(std::string_view key, Duration ttl);
+  /// Removes the expiry; false when the key does not exist or had none.
+  boost::asio::awaitable<bool> persist(std::string_view key);
+  /// PTTL, as a `Ttl` that tells a missing key from a key without expiry.
+  boost::asio::awaitable<Ttl> ttl(std::string_view key);
+  /// "string", "list", "set", "zset", "hash", "stream", or "none" for a missing key.
+  boost::asio::awaitable<std::string> type(std::string_view key);
+  /// Renames `key` (overwriting `new_key`); a missing `key` is an error reply ("ERR no such key").
+  boost::asio::awaitable<void> rename(std::string_view key, std::string_view new_key);
+
+  // Hashes.
+
+  /// True when `field` was created, false when it was updated.
+  boost::asio::awaitable<bool> hset(std::string_view key, std::string_view field,
+                                    std::string_view value);
+  /// Fields created (not updated).
+  boost::asio::awaitable<std::int64_t> hset(
+      std::string_view key, std::span<const std::pair<std::string, std::string>> fields);
+  boost::asio::awaitable<std::optional<std::string>> hget(std::string_view key,
+                                                          std::string_view field);
+  boost::asio::awaitable<std::vector<std::optional<std::string>>> hmget(
+      std::string_view key, std::span<const std::string> fields);
+  /// Field/value pairs in the server's order; empty for a missing key.
+  boost::asio::awaitable<std::vector<std::pair<std::string, std::string>>> hgetall(
+      std::string_view key);
+  /// True when the field existed.
+  boost::asio::awaitable<bool> hdel(std::string_view key, std::string_view field);
+  /// Fields removed.
+  boost::asio::awaitable<std::int64_t> hdel(std::string_view key,
+                                            std::span<const std::string> fields);
+  boost::asio::awaitable<bool> hexists(std::string_view key, std::string_view field);
+  /// HINCRBY; the new value.
+  boost::asio::awaitable<std::int64_t> hincrby(std::string_view key, std::string_view field,
+                                               std::int64_t by);
+  boost::asio::awaitable<std::int64_t> hlen(std::string_view key);
+  boost::asio::awaitable<std::vector<std::string>> hkeys(std::string_view key);
+  boost::asio::awaitable<std::vector<std::string>> hvals(std::string_view key);
+
+  // Lists.
+
+  /// The list's length afterwards.
+  boost::asio::awaitable<std::int64_t> lpush(std::string_view key, std::string_view value);
+  boost::asio::awaitable<std::int64_t> lpush(std::string_view key,
+                                             std::span<const std::string> values);
+  boost::asio::awaitable<std::int64_t> rpush(std::string_view key, std::string_view value);
+  boost::asio::awaitable<std::int64_t> rpush(std::string_view key,
+                                             std::span<const std::string> values);
+  /// nullopt when the list is empty or missing.
+  boost::asio::awaitable<std::optional<std::string>> lpop(std::string_view key);
+  boost::asio::awaitable<std::optional<std::string>> rpop(std::string_view key);
+  /// Elements `start` to `stop`, both inclusive; negative indexes count from the end (-1 last).
+  boost::asio::awaitable<std::vector<std::string>> lrange(std::string_view key, std::int64_t start,
+                                                          std::int64_t stop);
+  boost::asio::awaitable<std::int64_t> llen(std::string_view key);
+  /// Removes up to |count| elements equal to `value` (from the head when count > 0, the tail
+  /// when < 0, all when 0); how many were removed.
+  boost::asio::awaitable<std::int64_t> lrem(std::string_view key, std::int64_t count,
+                                            std::string_view value);
+  /// Keeps only elements `start` to `stop` (inclusive).
+  boost::asio::awaitable<void> ltrim(std::string_view key, std::int64_t start, std::int64_t stop);
+  /// BLPOP: pops from the first of `keys` that is not empty, waiting up to `timeout` (0 = without
+  /// limit, >= 0, sent in seconds with millisecond precision) for one to be pushed to. Returns
+  /// the key and the element, or nullopt when the time ran out.
+  ///
+  /// Runs on an exclusive connection (`pool().exclusive()`), so that other commands are not
+  /// queued behind the wait, and bypasses the resilience pipeline: it is never retried (it pops)
+  /// and `command_timeout` is added to `timeout` instead of bounding it. Cancelling or timing
+  /// out closes the connection, so an element popped too late is never handed to anybody.
+  boost::asio::awaitable<std::optional<std::pair<std::string, std::string>>> blpop(
+      std::span<const std::string> keys, Duration timeout);
+  boost::asio::awaitable<std::optional<std::pair<std::string, std::string>>> blpop(
+      std::string_view key, Duration timeout);
+
+  // Sets.
+
+  /// True when `member` was added (it was not there).
+  boost::asio::awaitable<bool> sadd(std::string_view key, std::string_view member);
+  /// Members added.
+  boost::asio::awaitable<std::int64_t> sadd(std::string_view key,
+                                            std::span<const std::string> members);
+  /// True when `member` was removed.
+  boost::asio::awaitable<bool> srem(std::string_view key, std::string_view member);
+  boost::asio::awaitable<std::int64_t> srem(std::string_view key,
+                                            std::span<const std::string> members);
+  /// Every member, in no particular order.
+  boost::asio::awaitable<std::vector<std::string>> smembers(std::string_view key);
+  boost::asio::awaitable<bool> sismember(std::string_view key, std::string_view member);
+  boost::asio::awaitable<std::int64_t> scard(std::string_view key);
+
+  // Sorted sets.
+
+  /// True when `member` was added, false when its score was updated.
+  boost::asio::awaitable<bool> zadd(std::string_view key, double score, std::string_view member);
+  /// Members added (not updated).
+  boost::asio::awaitable<std::int64_t> zadd(
+      std::string_view key, std::span<const std::pair<double, std::string>> members);
+  boost::asio::awaitable<bool> zrem(std::string_view key, std::string_view member);
+  boost::asio::awaitable<std::int64_t> zrem(std::string_view key,
+                                            std::span<const std::string> members);
+  /// nullopt when the member (or the key) does not exist.
+  boost::asio::awaitable<std::optional<double>> zscore(std::string_view key,
+                                                       std::string_view member);
+  /// ZINCRBY; the new score.
+  boost::asio::awaitable<double> zincrby(std::string_view key, double by, std::string_view member);
+  boost::asio::awaitable<std::int64_t> zcard(std::string_view key);
+  /// Members by rank, `start` to `stop` inclusive (negative from the end), lowest score first.
+  boost::asio::awaitable<std::vector<std::string>> zrange(std::string_view key, std::int64_t start,
+                                                          std::int64_t stop);
+  /// Like `zrange`, with each member's score.
+  boost::asio::awaitable<std::vector<std::pair<std::string, double>>> zrange_with_scores(
+      std::string_view key, std::int64_t start, std::int64_t stop);
+  /// Members whose score is in [min, max] (infinities allowed), lowest first.
+  boost::asio::awaitable<std::vector<std::string>> zrangebyscore(std::string_view key, double min,
+                                                                 double max);
+
+  // Iteration.
+
+  /// One SCAN step from `cursor` (0 starts an iteration).
+  boost::asio::awaitable<ScanPage> scan(std::uint64_t cursor, ScanOptions options = {});
+  /// Every key matching `options`, scanning until the cursor comes back to 0. Each key appears
+  /// once (SCAN itself may return a key twice); keys added or removed meanwhile may or may not
+  /// be included. Holds every key in memory: on a large keyspace, page with `scan` instead.
+  boost::asio::awaitable<std::vector<std::string>> scan_all(ScanOptions options = {});
+
+  // Scripts (src/redis/client_commands.cpp).
+
+  /// Runs `script` with `EVALSHA`. When the server does not know the script (NOSCRIPT: never
+  /// loaded, or flushed since), sends it once with `EVAL`, which also caches it for the next
+  /// call. The script's reply as a value; an error raised by the script, or any other error
+  /// reply, throws `Error(redis_error)` with the server's message. Not retried after a lost
+  /// connection (a script may write).
+  boost::asio::awaitable<Value> eval(const Script& script, std::span<const std::string> keys = {},
+                                     std::span<const std::string> args = {});
+  /// SCRIPT LOAD: caches `script` on the server ahead of its first `eval`.
+  boost::asio::awaitable<void> load(const Script& script);
 
  private:
   boost::asio::awaitable<Result<Value>> attempt(const Command& command, CallContext& context);
