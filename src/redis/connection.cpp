@@ -145,6 +145,15 @@ asio::awaitable<Result<std::vector<Value>>> Connection::execute_batch(
   co_return std::move(request->replies);
 }
 
+asio::awaitable<Result<void>> Connection::send(Command command) {
+  if (core_->protocol() != Protocol::resp3) co_return make_error_code(errc::invalid_argument);
+  auto request = std::make_shared<detail::ConnectionCore::Request>();
+  request->commands.push_back(std::move(command));
+  request->answer = detail::ConnectionCore::Answer::pushes;
+  if (std::error_code failed = co_await core_->submit(request)) co_return failed;
+  co_return ok();
+}
+
 void Connection::close() noexcept { core_->close(make_error_code(errc::connection_lost)); }
 bool Connection::is_open() const noexcept { return core_->is_open(); }
 Protocol Connection::protocol() const noexcept { return core_->protocol(); }
@@ -153,5 +162,8 @@ ConnectionStats Connection::stats() const noexcept { return core_->stats(); }
 std::size_t Connection::pending() const noexcept { return core_->pending(); }
 const ConnectionConfig& Connection::config() const noexcept { return core_->config(); }
 void Connection::on_push(std::function<void(Value)> handler) { core_->on_push(std::move(handler)); }
+void Connection::on_close(std::function<void(std::error_code)> handler) {
+  core_->on_close(std::move(handler));
+}
 
 }  // namespace bulwark::redis

@@ -289,6 +289,54 @@ TEST_F(ConnectionTest, APendingQueueBeyondItsLimitFailsAtOnce) {
   EXPECT_TRUE(connection->is_open());
 }
 
+TEST_F(ConnectionTest, SendWritesACommandAnsweredOnlyByPushes) {
+  RedisServer server;
+  auto connection = run(io, Connection::connect(io.get_executor(), config_for(server)));
+  std::vector<Value> pushes;
+  connection->on_push([&](Value push) { pushes.push_back(std::move(push)); });
+  ASSERT_TRUE(run(io, connection->send(make_command("SUBSCRIBE", "news"))));
+  // The confirmation is a push, so the next reply still goes to its own caller.
+  EXPECT_EQ(run(io, command(*connection, make_command("PING"))).as_string(), "PONG");
+  run_until(io, [&] { return !pushes.empty(); });
+  ASSERT_EQ(pushes.size(), 1u);
+  EXPECT_EQ(pushes[0], Value::push({Value::bulk_string("subscribe"), Value::bulk_string("news"),
+                                    Value::integer(1)}));
+  EXPECT_EQ(server.cli({"PUBLISH", "news", "hello"}), "1");
+  run_until(io, [&] { return pushes.size() == 2; });
+  EXPECT_EQ(pushes[1], Value::push({Value::bulk_string("message"), Value::bulk_string("news"),
+                                    Value::bulk_string("hello")}));
+  EXPECT_EQ(connection->pending(), 0u);
+  EXPECT_EQ(connection->stats().commands, 2u);
+  EXPECT_TRUE(connection->is_open());
+}
+
+TEST_F(ConnectionTest, SendIsRefusedOnResp2WhereNothingArrivesAsAPush) {
+  RedisServer server;
+  auto config = config_for(server);
+  config.protocol = Protocol::resp2;
+  auto connection = run(io, Connection::connect(io.get_executor(), config));
+  EXPECT_EQ(run(io, connection->send(make_command("SUBSCRIBE", "news"))).error(),
+            errc::invalid_argument);
+  EXPECT_EQ(run(io, command(*connection, make_command("PING"))).as_string(), "PONG");
+}
+
+TEST_F(ConnectionTest, OnCloseReportsWhyTheConnectionClosedOnce) {
+  RedisServer server;
+  auto connection = run(io, Connection::connect(io.get_executor(), config_for(server)));
+  std::vector<std::error_code> reasons;
+  connection->on_close([&](std::error_code reason) { reasons.push_back(reason); });
+  server.kill9();
+  run_until(io, [&] { return !reasons.empty(); });
+  connection->close();
+  // Set on a connection that is already closed, the handler is called at once.
+  std::error_code late;
+  connection->on_close([&](std::error_code reason) { late = reason; });
+  run_until(io, [&] { return static_cast<bool>(late); });
+  ASSERT_EQ(reasons.size(), 1u);
+  EXPECT_EQ(reasons[0], errc::connection_lost);
+  EXPECT_EQ(late, errc::connection_lost);
+}
+
 TEST_F(ConnectionTest, LoadingRepliesAreClassified) {
   RedisServer server;
   auto connection = run(io, Connection::connect(io.get_executor(), config_for(server)));

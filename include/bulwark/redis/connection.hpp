@@ -76,6 +76,19 @@ class Connection {
   /// all their replies, in order. Used for explicit pipelines and MULTI ... EXEC.
   boost::asio::awaitable<Result<std::vector<Value>>> execute_batch(std::vector<Command> commands);
 
+  /// Writes `command`, pipelined like the others, and completes once it is written, without
+  /// waiting for a reply. It is for commands the server answers with push messages only —
+  /// SUBSCRIBE, PSUBSCRIBE, UNSUBSCRIBE and PUNSUBSCRIBE over RESP3, whose confirmations arrive
+  /// through `on_push` — so the command never joins the queue of commands awaiting replies.
+  /// A command that does get a regular reply (any other command, or a refusal such as an ACL
+  /// `NOPERM`) would put that queue out of step: its reply goes to the next caller in line, or,
+  /// with nobody waiting, closes the connection with `protocol_error`. Use it on a connection
+  /// of its own, as `Subscriber` does.
+  /// Errors: `invalid_argument` on a RESP2 connection (where nothing arrives as a push),
+  /// `connection_lost`, `limit_exceeded`, `cancelled` (the caller cancelled; the connection stays
+  /// open, since no reply can go astray).
+  boost::asio::awaitable<Result<void>> send(Command command);
+
   /// Closes the connection; everything pending fails with `errc::connection_lost`. Idempotent.
   void close() noexcept;
 
@@ -92,6 +105,12 @@ class Connection {
   /// Receives RESP3 push messages (pub/sub messages, client-side caching invalidations) on the
   /// connection's executor. Set it before issuing the commands that cause pushes.
   void on_push(std::function<void(Value)> handler);
+
+  /// Called once, on the connection's executor, when the connection closes for any reason
+  /// (peer lost, protocol error, `close()`, the destructor), with `close_reason()`. Set on a
+  /// connection that is already closed, it is called at once (posted). Lets a long-lived user of
+  /// one connection — a subscriber, which otherwise only listens — notice the loss at once.
+  void on_close(std::function<void(std::error_code)> handler);
 
  private:
   explicit Connection(std::shared_ptr<detail::ConnectionCore> core) noexcept;

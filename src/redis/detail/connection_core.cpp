@@ -73,7 +73,9 @@ void ConnectionCore::cancel(const std::shared_ptr<Request>& request) noexcept {
     if (request->done) return;
     request->done = true;
     if (request->written) {
-      poison = true;
+      // A request answered by pushes awaits no reply, so none can go astray; the writer still
+      // accounts for it once its bytes are out.
+      poison = request->answer == Answer::replies;
     } else {
       std::erase(queued_, request);
       pending_.fetch_sub(request->commands.size(), std::memory_order_relaxed);
@@ -86,11 +88,13 @@ void ConnectionCore::cancel(const std::shared_ptr<Request>& request) noexcept {
 
 void ConnectionCore::close(std::error_code reason) noexcept {
   std::deque<std::shared_ptr<Request>> failed;
+  std::function<void(std::error_code)> close_handler;
   {
     std::lock_guard lock(mutex_);
     if (closed_) return;
     closed_ = true;
     close_reason_ = reason;
+    close_handler = std::move(close_handler_);
     failed.swap(queued_);
     for (auto& request : in_flight_) failed.push_back(std::move(request));
     in_flight_.clear();
@@ -101,9 +105,10 @@ void ConnectionCore::close(std::error_code reason) noexcept {
     }
     pending_.store(0, std::memory_order_relaxed);
   }
-  asio::post(strand_, [self = shared_from_this()] {
+  asio::post(strand_, [self = shared_from_this(), handler = std::move(close_handler), reason] {
     self->transport_.close();
     self->wake_.cancel();
+    if (handler) handler(reason);
   });
 }
 
@@ -127,9 +132,23 @@ void ConnectionCore::on_push(std::function<void(Value)> handler) {
   push_handler_ = std::move(handler);
 }
 
+void ConnectionCore::on_close(std::function<void(std::error_code)> handler) {
+  std::error_code reason;
+  {
+    std::lock_guard lock(mutex_);
+    if (!closed_) {
+      close_handler_ = std::move(handler);
+      return;
+    }
+    reason = close_reason_;
+  }
+  if (handler) asio::post(strand_, [handler = std::move(handler), reason] { handler(reason); });
+}
+
 asio::awaitable<void> ConnectionCore::write_loop() {
   auto self = shared_from_this();  // keeps the core alive while the loop runs
   std::vector<std::shared_ptr<Request>> batch;
+  std::vector<std::shared_ptr<Request>> push_answered;  // complete once written
   std::string out;
   for (;;) {
     bool closed = false;
@@ -143,7 +162,11 @@ asio::awaitable<void> ConnectionCore::write_loop() {
         // Marked before the bytes leave: from here on a cancelled caller must poison.
         request->written = true;
         for (const Command& command : request->commands) command.append_to(out);
-        in_flight_.push_back(request);
+        if (request->answer == Answer::replies) {
+          in_flight_.push_back(request);
+        } else {
+          push_answered.push_back(request);
+        }
         batch.push_back(std::move(request));
       }
     }
@@ -159,6 +182,20 @@ asio::awaitable<void> ConnectionCore::write_loop() {
     writes_.fetch_add(1, std::memory_order_relaxed);
     out.clear();
     batch.clear();
+    if (!push_answered.empty()) {
+      std::lock_guard lock(mutex_);
+      for (const std::shared_ptr<Request>& request : push_answered) {
+        // close() has already zeroed the count and failed what it could reach; these it could not.
+        if (!closed_) {
+          pending_.fetch_sub(request->commands.size(), std::memory_order_relaxed);
+          if (!error) commands_.fetch_add(request->commands.size(), std::memory_order_relaxed);
+        }
+        if (request->done) continue;
+        request->done = true;
+        complete(*request, error ? make_error_code(errc::connection_lost) : std::error_code{});
+      }
+      push_answered.clear();
+    }
     if (error) {
       close(make_error_code(errc::connection_lost));
       co_return;

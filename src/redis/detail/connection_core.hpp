@@ -22,9 +22,16 @@ namespace bulwark::redis::detail {
 
 class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
  public:
+  // How a request is answered.
+  enum class Answer : std::uint8_t {
+    replies,  // one reply per command, in order: the request waits in in_flight_
+    pushes,   // push messages only (SUBSCRIBE over RESP3): complete once written
+  };
+
   // One caller's commands: a single command or a batch written back to back.
   struct Request {
     std::vector<Command> commands;
+    Answer answer = Answer::replies;
     std::vector<Value> replies;
     // Completed once with the outcome; thread-safe, so the reader may complete from its strand.
     std::optional<boost::asio::experimental::concurrent_channel<void(boost::system::error_code,
@@ -54,6 +61,7 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
   }
   [[nodiscard]] const ConnectionConfig& config() const noexcept { return config_; }
   void on_push(std::function<void(Value)> handler);
+  void on_close(std::function<void(std::error_code)> handler);
 
  private:
   [[nodiscard]] std::error_code enqueue(const std::shared_ptr<Request>& request);
@@ -78,6 +86,7 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
   bool closed_ = false;
   std::error_code close_reason_;
   std::function<void(Value)> push_handler_;
+  std::function<void(std::error_code)> close_handler_;
 
   std::atomic<std::size_t> pending_{0};
   std::atomic<std::uint64_t> commands_{0};
