@@ -9,7 +9,7 @@ export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_f
 export CCACHE_DIR ?= $(HOME)/.cache/bulwark-ccache
 LAUNCHER := $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE),)
 
-.PHONY: deps test test-asan test-tsan fuzz bench-resilience demo format format-check consumer clean
+.PHONY: deps test test-asan test-tsan fuzz bench-resilience bench-redis demo format format-check consumer clean
 
 deps:
 	@bash scripts/deps.sh
@@ -55,6 +55,14 @@ bench-resilience: deps
 	cmake --preset release $(LAUNCHER) >/dev/null
 	cmake --build --preset release -j $(JOBS) --target bench_resilience
 	./build/release/bench/bench_resilience
+
+# The Redis client beside hiredis and redis-benchmark against a redis-server the program starts on
+# a free loopback port. REDIS_BENCH_ARGS passes options (--requests N, --seconds S, ...).
+REDIS_BENCH_ARGS ?=
+bench-redis: deps
+	cmake --preset release $(LAUNCHER) >/dev/null
+	cmake --build --preset release -j $(JOBS) --target bench_redis
+	./build/release/bench/bench_redis $(REDIS_BENCH_ARGS)
 
 demo: deps
 	cmake --preset release $(LAUNCHER) >/dev/null

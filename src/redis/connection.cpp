@@ -132,7 +132,9 @@ Connection::~Connection() { core_->close(make_error_code(errc::connection_lost))
 asio::awaitable<Result<Value>> Connection::execute(Command command) {
   auto request = std::make_shared<detail::ConnectionCore::Request>();
   request->commands.push_back(std::move(command));
-  if (std::error_code failed = co_await core_->submit(request)) co_return failed;
+  if (std::error_code failed = co_await core_->async_submit(request, asio::use_awaitable)) {
+    co_return failed;
+  }
   co_return std::move(request->replies.front());
 }
 
@@ -141,7 +143,9 @@ asio::awaitable<Result<std::vector<Value>>> Connection::execute_batch(
   if (commands.empty()) co_return std::vector<Value>{};
   auto request = std::make_shared<detail::ConnectionCore::Request>();
   request->commands = std::move(commands);
-  if (std::error_code failed = co_await core_->submit(request)) co_return failed;
+  if (std::error_code failed = co_await core_->async_submit(request, asio::use_awaitable)) {
+    co_return failed;
+  }
   co_return std::move(request->replies);
 }
 

@@ -1,10 +1,11 @@
 #include "redis/detail/connection_core.hpp"
 
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/this_coro.hpp>
 
 namespace bulwark::redis::detail {
 
@@ -27,43 +28,62 @@ void ConnectionCore::start() {
       strand_, [self]() { return self->read_loop(); }, asio::detached);
 }
 
-std::error_code ConnectionCore::enqueue(const std::shared_ptr<Request>& request) {
+// Installed in the caller's cancellation slot while its request is pending. A stale one (the
+// request settled, the coroutine went on) finds the request done, or gone, and does nothing.
+class ConnectionCore::CancelRequest {
+ public:
+  CancelRequest(std::weak_ptr<ConnectionCore> core, std::weak_ptr<Request> request) noexcept
+      : core_(std::move(core)), request_(std::move(request)) {}
+
+  void operator()(asio::cancellation_type type) const {
+    constexpr asio::cancellation_type accepted = asio::cancellation_type::terminal |
+                                                 asio::cancellation_type::partial |
+                                                 asio::cancellation_type::total;
+    if ((type & accepted) == asio::cancellation_type::none) return;
+    std::shared_ptr<ConnectionCore> core = core_.lock();
+    std::shared_ptr<Request> request = request_.lock();
+    if (core && request) core->cancel(request);
+  }
+
+ private:
+  std::weak_ptr<ConnectionCore> core_;
+  std::weak_ptr<Request> request_;
+};
+
+void ConnectionCore::start(std::shared_ptr<Request> request,
+                           asio::any_completion_handler<void(std::error_code)> handler) {
+  asio::cancellation_slot slot = handler.get_cancellation_slot();
   bool wake_writer = false;
   {
     std::lock_guard lock(mutex_);
-    if (closed_) return make_error_code(errc::connection_lost);
+    // swap, not assignment: Boost 1.81's move assignment wraps the handler in itself forever.
+    request->handler.swap(handler);
+    if (closed_) {
+      complete(*request, make_error_code(errc::connection_lost));
+      return;
+    }
     if (pending_.load(std::memory_order_relaxed) + request->commands.size() >
         config_.max_pending_commands) {
-      return make_error_code(errc::limit_exceeded);
+      complete(*request, make_error_code(errc::limit_exceeded));
+      return;
     }
-    queued_.push_back(request);
+    if (slot.is_connected()) slot.template emplace<CancelRequest>(weak_from_this(), request);
     pending_.fetch_add(request->commands.size(), std::memory_order_relaxed);
+    queued_.push_back(std::move(request));
     wake_writer = std::exchange(writer_idle_, false);
   }
   if (wake_writer) {
     // The writer waits on the timer on the strand; only the strand may touch the timer.
     asio::post(strand_, [self = shared_from_this()] { self->wake_.cancel(); });
   }
-  return {};
-}
-
-asio::awaitable<std::error_code> ConnectionCore::submit(std::shared_ptr<Request> request) {
-  request->done_channel.emplace(co_await asio::this_coro::executor, 1);
-  if (std::error_code refused = enqueue(request)) co_return refused;
-  boost::system::error_code channel_error;
-  const std::error_code outcome = co_await request->done_channel->async_receive(
-      asio::redirect_error(asio::use_awaitable, channel_error));
-  if (channel_error) {
-    // The caller cancelled (a timeout, usually) while waiting.
-    cancel(request);
-    co_return make_error_code(errc::cancelled);
-  }
-  co_return outcome;
 }
 
 void ConnectionCore::complete(Request& request, std::error_code outcome) noexcept {
-  // Capacity 1 and exactly one send per request: try_send cannot fail for lack of room.
-  (void)request.done_channel->try_send(boost::system::error_code{}, outcome);
+  // Never inline: the caller's coroutine must not run inside the reader or under mutex_.
+  request.done = true;
+  asio::post(request.executor, [handler = std::move(request.handler), outcome]() mutable {
+    std::move(handler)(outcome);
+  });
 }
 
 void ConnectionCore::cancel(const std::shared_ptr<Request>& request) noexcept {
@@ -71,7 +91,6 @@ void ConnectionCore::cancel(const std::shared_ptr<Request>& request) noexcept {
   {
     std::lock_guard lock(mutex_);
     if (request->done) return;
-    request->done = true;
     if (request->written) {
       // A request answered by pushes awaits no reply, so none can go astray; the writer still
       // accounts for it once its bytes are out.
@@ -80,6 +99,7 @@ void ConnectionCore::cancel(const std::shared_ptr<Request>& request) noexcept {
       std::erase(queued_, request);
       pending_.fetch_sub(request->commands.size(), std::memory_order_relaxed);
     }
+    complete(*request, make_error_code(errc::cancelled));
   }
   // A written command's reply will still arrive; with its caller gone it would be handed to the
   // next caller in line. Closing the connection is the only safe way out.
@@ -99,9 +119,7 @@ void ConnectionCore::close(std::error_code reason) noexcept {
     for (auto& request : in_flight_) failed.push_back(std::move(request));
     in_flight_.clear();
     for (auto& request : failed) {
-      if (request->done) continue;
-      request->done = true;
-      complete(*request, reason);
+      if (!request->done) complete(*request, reason);
     }
     pending_.store(0, std::memory_order_relaxed);
   }
@@ -253,7 +271,6 @@ void ConnectionCore::deliver(Value reply) {
   pending_.fetch_sub(finished->commands.size(), std::memory_order_relaxed);
   commands_.fetch_add(finished->commands.size(), std::memory_order_relaxed);
   if (finished->done) return;  // cancelled after being written: the connection is being poisoned
-  finished->done = true;
   complete(*finished, {});
 }
 

@@ -10,7 +10,9 @@
 #include "bulwark/redis/connection.hpp"
 #include "redis/detail/transport.hpp"
 
-#include <boost/asio/experimental/concurrent_channel.hpp>
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
@@ -33,10 +35,11 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
     std::vector<Command> commands;
     Answer answer = Answer::replies;
     std::vector<Value> replies;
-    // Completed once with the outcome; thread-safe, so the reader may complete from its strand.
-    std::optional<boost::asio::experimental::concurrent_channel<void(boost::system::error_code,
-                                                                     std::error_code)>>
-        done_channel;
+    // The waiting caller; taken exactly once, by whoever settles the request (the reader, close()
+    // or the caller's cancellation), and posted to the caller's executor. Guarded by mutex_.
+    boost::asio::any_completion_handler<void(std::error_code)> handler;
+    // The handler's own executor, where it is posted.
+    boost::asio::any_io_executor executor;
     bool written = false;  // guarded by mutex_
     bool done = false;     // guarded by mutex_
   };
@@ -47,8 +50,25 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
   /// Starts the read and write loops.
   void start();
 
-  /// Queues `request` and waits for its replies (or the failure).
-  boost::asio::awaitable<std::error_code> submit(std::shared_ptr<Request> request);
+  /// Queues `request` and completes with the outcome once its replies are in `request->replies`:
+  /// empty, `connection_lost`, `protocol_error`, `limit_exceeded`, or `cancelled` when the
+  /// caller's cancellation slot fired first (a written request then poisons the connection).
+  /// Completes on the caller's executor, never inline.
+  ///
+  /// An async operation rather than a coroutine, and no channel per request: the caller's handler
+  /// is stored in the request (one small allocation, for its type erasure) and posted when the
+  /// request settles.
+  template <class CompletionToken>
+  auto async_submit(std::shared_ptr<Request> request, CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken, void(std::error_code)>(
+        [this](auto handler, std::shared_ptr<Request> submitted) {
+          submitted->executor =
+              boost::asio::get_associated_executor(handler, strand_.get_inner_executor());
+          start(std::move(submitted),
+                boost::asio::any_completion_handler<void(std::error_code)>(std::move(handler)));
+        },
+        token, std::move(request));
+  }
 
   void close(std::error_code reason) noexcept;
 
@@ -64,7 +84,9 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
   void on_close(std::function<void(std::error_code)> handler);
 
  private:
-  [[nodiscard]] std::error_code enqueue(const std::shared_ptr<Request>& request);
+  class CancelRequest;
+  void start(std::shared_ptr<Request> request,
+             boost::asio::any_completion_handler<void(std::error_code)> handler);
   void cancel(const std::shared_ptr<Request>& request) noexcept;
   void deliver(Value reply);
   static void complete(Request& request, std::error_code outcome) noexcept;
