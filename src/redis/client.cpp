@@ -55,7 +55,9 @@ PipelineConfig pipeline_config(const ClientConfig& config, const std::shared_ptr
   PipelineConfig pipeline;
   pipeline.name = config.name;
   pipeline.clock = clock;
-  pipeline.timeout.attempt = config.command_timeout;
+  // The command timeout is enforced by the connection's watchdog (one timer per connection)
+  // rather than by the pipeline (a timer race per command), which costs a coroutine and a timer
+  // for every command.
   if (config.retry) {
     pipeline.retry = *config.retry;
     if (!pipeline.retry->retry_on) {
@@ -126,7 +128,7 @@ asio::awaitable<Result<Value>> Client::attempt(const Command& command, CallConte
   Result<std::shared_ptr<Connection>> connection = co_await pool_.shared();
   if (!connection) co_return connection.error();  // nothing was sent
   context.mark_sent();
-  co_return co_await (*connection)->execute(command);
+  co_return co_await (*connection)->execute(command, config_.command_timeout);
 }
 
 asio::awaitable<Result<Value>> Client::execute(Command command) {
@@ -169,7 +171,7 @@ asio::awaitable<Result<std::vector<Value>>> Client::attempt_batch(
   Result<std::shared_ptr<Connection>> connection = co_await pool_.shared();
   if (!connection) co_return connection.error();
   context.mark_sent();
-  co_return co_await (*connection)->execute_batch(commands);
+  co_return co_await (*connection)->execute_batch(commands, config_.command_timeout);
 }
 
 asio::awaitable<std::vector<Value>> Client::pipeline(std::vector<Command> commands) {

@@ -129,20 +129,34 @@ Connection::Connection(std::shared_ptr<detail::ConnectionCore> core) noexcept
 
 Connection::~Connection() { core_->close(make_error_code(errc::connection_lost)); }
 
-asio::awaitable<Result<Value>> Connection::execute(Command command) {
+namespace {
+
+std::chrono::steady_clock::time_point deadline_after(Duration timeout) {
+  if (timeout <= Duration::zero()) return std::chrono::steady_clock::time_point::max();
+  // The coarse reading shares CLOCK_MONOTONIC's origin with the timers; it may make the deadline
+  // a tick early, never late.
+  return std::chrono::steady_clock::time_point(steady_clock()->coarse_now().time_since_epoch()) +
+         timeout;
+}
+
+}  // namespace
+
+asio::awaitable<Result<Value>> Connection::execute(Command command, Duration timeout) {
   auto request = std::make_shared<detail::ConnectionCore::Request>();
   request->commands.push_back(std::move(command));
+  request->deadline = deadline_after(timeout);
   if (std::error_code failed = co_await core_->async_submit(request, asio::use_awaitable)) {
     co_return failed;
   }
   co_return std::move(request->replies.front());
 }
 
-asio::awaitable<Result<std::vector<Value>>> Connection::execute_batch(
-    std::vector<Command> commands) {
+asio::awaitable<Result<std::vector<Value>>> Connection::execute_batch(std::vector<Command> commands,
+                                                                     Duration timeout) {
   if (commands.empty()) co_return std::vector<Value>{};
   auto request = std::make_shared<detail::ConnectionCore::Request>();
   request->commands = std::move(commands);
+  request->deadline = deadline_after(timeout);
   if (std::error_code failed = co_await core_->async_submit(request, asio::use_awaitable)) {
     co_return failed;
   }
@@ -154,7 +168,9 @@ asio::awaitable<Result<void>> Connection::send(Command command) {
   auto request = std::make_shared<detail::ConnectionCore::Request>();
   request->commands.push_back(std::move(command));
   request->answer = detail::ConnectionCore::Answer::pushes;
-  if (std::error_code failed = co_await core_->submit(request)) co_return failed;
+  if (std::error_code failed = co_await core_->async_submit(request, asio::use_awaitable)) {
+    co_return failed;
+  }
   co_return ok();
 }
 

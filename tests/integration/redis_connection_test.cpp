@@ -263,6 +263,41 @@ TEST_F(ConnectionTest, GivingUpOnAWrittenCommandPoisonsTheConnection) {
   EXPECT_EQ(run(io, command(*fresh, make_command("GET", "x"))).as_string(), "1");
 }
 
+TEST_F(ConnectionTest, TheWatchdogTimesOutALateReplyAndPoisonsTheConnection) {
+  RedisServer server;
+  auto connection = run(io, Connection::connect(io.get_executor(), config_for(server)));
+  std::error_code slow;
+  std::error_code behind;
+  bool slow_done = false;
+  bool behind_done = false;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    Result<Value> reply = co_await connection->execute(make_command("DEBUG", "SLEEP", "0.3"), 50ms);
+    slow = reply ? std::error_code{} : reply.error();
+    slow_done = true;
+  }, asio::detached);
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    Result<Value> reply = co_await connection->execute(make_command("GET", "x"), 10s);
+    behind = reply ? std::error_code{} : reply.error();
+    behind_done = true;
+  }, asio::detached);
+  const auto start = std::chrono::steady_clock::now();
+  run_until(io, [&] { return slow_done && behind_done; });
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 250ms);  // did not wait for the sleep
+  EXPECT_EQ(slow, errc::timeout);
+  EXPECT_EQ(behind, errc::connection_lost);
+  EXPECT_FALSE(connection->is_open());
+}
+
+TEST_F(ConnectionTest, RepliesInTimeAreUntouchedByTheWatchdog) {
+  RedisServer server;
+  auto connection = run(io, Connection::connect(io.get_executor(), config_for(server)));
+  for (int i = 0; i < 50; ++i) {
+    Result<Value> reply = run(io, connection->execute(make_command("PING"), 1s));
+    ASSERT_TRUE(reply);
+  }
+  EXPECT_TRUE(connection->is_open());
+}
+
 TEST_F(ConnectionTest, APendingQueueBeyondItsLimitFailsAtOnce) {
   RedisServer server;
   auto config = config_for(server);

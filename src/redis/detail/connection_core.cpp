@@ -7,6 +7,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 
+#include <algorithm>
+
 namespace bulwark::redis::detail {
 
 namespace asio = boost::asio;
@@ -18,7 +20,8 @@ ConnectionCore::ConnectionCore(asio::any_io_executor executor, ConnectionConfig 
       transport_(std::move(transport)),
       parser_(std::move(parser)),
       protocol_(protocol),
-      wake_(strand_) {}
+      wake_(strand_),
+      watchdog_(strand_) {}
 
 void ConnectionCore::start() {
   auto self = shared_from_this();
@@ -26,6 +29,8 @@ void ConnectionCore::start() {
       strand_, [self]() { return self->write_loop(); }, asio::detached);
   asio::co_spawn(
       strand_, [self]() { return self->read_loop(); }, asio::detached);
+  asio::co_spawn(
+      strand_, [self]() { return self->watchdog_loop(); }, asio::detached);
 }
 
 // Installed in the caller's cancellation slot while its request is pending. A stale one (the
@@ -54,6 +59,7 @@ void ConnectionCore::start(std::shared_ptr<Request> request,
                            asio::any_completion_handler<void(std::error_code)> handler) {
   asio::cancellation_slot slot = handler.get_cancellation_slot();
   bool wake_writer = false;
+  bool rearm_watchdog = false;
   {
     std::lock_guard lock(mutex_);
     // swap, not assignment: Boost 1.81's move assignment wraps the handler in itself forever.
@@ -69,12 +75,19 @@ void ConnectionCore::start(std::shared_ptr<Request> request,
     }
     if (slot.is_connected()) slot.template emplace<CancelRequest>(weak_from_this(), request);
     pending_.fetch_add(request->commands.size(), std::memory_order_relaxed);
+    if (request->deadline < watchdog_until_) {
+      watchdog_until_ = request->deadline;
+      rearm_watchdog = true;
+    }
     queued_.push_back(std::move(request));
     wake_writer = std::exchange(writer_idle_, false);
   }
-  if (wake_writer) {
-    // The writer waits on the timer on the strand; only the strand may touch the timer.
-    asio::post(strand_, [self = shared_from_this()] { self->wake_.cancel(); });
+  // The writer and the watchdog wait on timers on the strand; only the strand may touch them.
+  if (wake_writer || rearm_watchdog) {
+    asio::post(strand_, [self = shared_from_this(), wake_writer, rearm_watchdog] {
+      if (wake_writer) self->wake_.cancel();
+      if (rearm_watchdog) self->watchdog_.cancel();
+    });
   }
 }
 
@@ -126,6 +139,7 @@ void ConnectionCore::close(std::error_code reason) noexcept {
   asio::post(strand_, [self = shared_from_this(), handler = std::move(close_handler), reason] {
     self->transport_.close();
     self->wake_.cancel();
+    self->watchdog_.cancel();
     if (handler) handler(reason);
   });
 }
@@ -253,25 +267,65 @@ void ConnectionCore::deliver(Value reply) {
     if (handler) handler(std::move(reply));
     return;
   }
-  std::lock_guard lock(mutex_);
-  if (closed_) return;
-  if (in_flight_.empty()) {
-    // A reply nobody asked for: the stream is out of step and cannot be trusted.
-    closed_ = false;
-    mutex_.unlock();
-    close(make_error_code(errc::protocol_error));
-    mutex_.lock();
-    return;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return;
+    if (!in_flight_.empty()) {
+      Request& request = *in_flight_.front();
+      request.replies.push_back(std::move(reply));
+      if (request.replies.size() < request.commands.size()) return;
+      std::shared_ptr<Request> finished = std::move(in_flight_.front());
+      in_flight_.pop_front();
+      pending_.fetch_sub(finished->commands.size(), std::memory_order_relaxed);
+      commands_.fetch_add(finished->commands.size(), std::memory_order_relaxed);
+      // A request cancelled after being written is settled already; the connection is closing.
+      if (!finished->done) complete(*finished, {});
+      return;
+    }
   }
-  Request& request = *in_flight_.front();
-  request.replies.push_back(std::move(reply));
-  if (request.replies.size() < request.commands.size()) return;
-  std::shared_ptr<Request> finished = std::move(in_flight_.front());
-  in_flight_.pop_front();
-  pending_.fetch_sub(finished->commands.size(), std::memory_order_relaxed);
-  commands_.fetch_add(finished->commands.size(), std::memory_order_relaxed);
-  if (finished->done) return;  // cancelled after being written: the connection is being poisoned
-  complete(*finished, {});
+  // A reply nobody asked for: the stream is out of step and cannot be trusted.
+  close(make_error_code(errc::protocol_error));
+}
+
+asio::awaitable<void> ConnectionCore::watchdog_loop() {
+  auto self = shared_from_this();
+  for (;;) {
+    std::chrono::steady_clock::time_point until;
+    {
+      std::lock_guard lock(mutex_);
+      if (closed_) co_return;
+      until = watchdog_until_;
+    }
+    watchdog_.expires_at(until);
+    boost::system::error_code ignored;  // cancelled: re-armed for an earlier deadline, or closed
+    co_await watchdog_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    expire_overdue();
+  }
+}
+
+void ConnectionCore::expire_overdue() {
+  const auto now = std::chrono::steady_clock::now();
+  bool overdue = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return;
+    auto next = std::chrono::steady_clock::time_point::max();
+    for (auto* queue : {&in_flight_, &queued_}) {
+      for (const std::shared_ptr<Request>& request : *queue) {
+        if (request->done) continue;
+        if (request->deadline <= now) {
+          complete(*request, make_error_code(errc::timeout));
+          overdue = true;
+        } else {
+          next = std::min(next, request->deadline);
+        }
+      }
+    }
+    watchdog_until_ = next;
+  }
+  // A reply is late: it may still come, and must not reach the caller after this one. Requests
+  // still waiting fail with connection_lost (read-only ones are retried on a new connection).
+  if (overdue) close(make_error_code(errc::connection_lost));
 }
 
 }  // namespace bulwark::redis::detail

@@ -40,6 +40,8 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
     boost::asio::any_completion_handler<void(std::error_code)> handler;
     // The handler's own executor, where it is posted.
     boost::asio::any_io_executor executor;
+    // When the caller stops waiting for the replies; max() = never. Checked by the watchdog.
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
     bool written = false;  // guarded by mutex_
     bool done = false;     // guarded by mutex_
   };
@@ -93,6 +95,10 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
 
   boost::asio::awaitable<void> write_loop();
   boost::asio::awaitable<void> read_loop();
+  boost::asio::awaitable<void> watchdog_loop();
+  // Fails overdue requests with `timeout` and poisons the connection if there were any; otherwise
+  // re-arms for the earliest deadline still pending. Runs on the strand.
+  void expire_overdue();
 
   ConnectionConfig config_;
   boost::asio::strand<boost::asio::any_io_executor> strand_;
@@ -100,11 +106,16 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
   Parser parser_;
   Protocol protocol_;
   boost::asio::steady_timer wake_;
+  // One timer per connection for every request's deadline, instead of a timer race per command:
+  // it sleeps until the earliest pending deadline, and with uniform timeouts is re-armed once
+  // per timeout period, not once per command.
+  boost::asio::steady_timer watchdog_;
 
   mutable std::mutex mutex_;
   std::deque<std::shared_ptr<Request>> queued_;
   std::deque<std::shared_ptr<Request>> in_flight_;
   bool writer_idle_ = false;
+  std::chrono::steady_clock::time_point watchdog_until_ = std::chrono::steady_clock::time_point::max();
   bool closed_ = false;
   std::error_code close_reason_;
   std::function<void(Value)> push_handler_;
