@@ -64,6 +64,18 @@ TEST_F(ConnectionTest, Resp2WhenAsked) {
   EXPECT_EQ(run(io, command(*connection, make_command("PING"))).as_string(), "PONG");
 }
 
+TEST_F(ConnectionTest, FallsBackToResp2WhenTheServerDoesNotKnowHello) {
+  // A server without HELLO answers "unknown command", as Redis before 6 does.
+  RedisServer server({.password = "pw", .extra_args = {"--rename-command", "HELLO", ""}});
+  auto config = config_for(server);
+  config.password = Secret("pw");
+  config.client_name = "old-server-client";
+  auto connection = run(io, Connection::connect(io.get_executor(), config));
+  EXPECT_EQ(connection->protocol(), Protocol::resp2);
+  EXPECT_EQ(run(io, command(*connection, make_command("PING"))).as_string(), "PONG");
+  EXPECT_NE(server.cli({"CLIENT", "LIST"}).find("name=old-server-client"), std::string::npos);
+}
+
 TEST_F(ConnectionTest, UnixSocket) {
   RedisServer server;
   ConnectionConfig config;
