@@ -69,12 +69,12 @@ demo: deps
 	cmake --build --preset release -j $(JOBS) --target resilience_tour
 	./build/release/examples/resilience_tour
 
-# Installs the release build into build/stage and builds tests/consumer against it with
-# find_package(bulwark CONFIG REQUIRED), as a user's project would.
+# Installs the dev build (already built by `make test`) into build/stage and builds tests/consumer
+# against it with find_package(bulwark CONFIG REQUIRED), as a user's project would.
 consumer: deps
-	cmake --preset release $(LAUNCHER) >/dev/null
-	cmake --build --preset release -j $(JOBS) --target bulwark
-	cmake --install build/release --prefix build/stage >/dev/null
+	cmake --preset dev $(LAUNCHER) >/dev/null
+	cmake --build --preset dev -j $(JOBS) --target bulwark
+	cmake --install build/dev --prefix build/stage >/dev/null
 	cmake -S tests/consumer -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH=$(CURDIR)/build/stage $(LAUNCHER) >/dev/null
 	cmake --build build/consumer
 	./build/consumer/bulwark_consumer
