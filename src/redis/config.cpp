@@ -52,7 +52,8 @@ ConnectionConfig from_url(std::string_view url) {
       if (port <= 0 || port > 65535) bad_url(url, fmt::format("port {} is out of range", port));
       config.port = static_cast<std::uint16_t>(port);
     }
-    std::string_view path = u.path();
+    const std::string decoded_path = u.path();  // decoded, so returned by value
+    std::string_view path = decoded_path;
     if (!path.empty() && path.front() == '/') path.remove_prefix(1);
     if (!path.empty()) config.database = parse_int(path, url, "database");
   }
