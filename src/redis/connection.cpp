@@ -152,7 +152,7 @@ asio::awaitable<Result<Value>> Connection::execute(Command command, Duration tim
 }
 
 asio::awaitable<Result<std::vector<Value>>> Connection::execute_batch(std::vector<Command> commands,
-                                                                     Duration timeout) {
+                                                                      Duration timeout) {
   if (commands.empty()) co_return std::vector<Value>{};
   auto request = std::make_shared<detail::ConnectionCore::Request>();
   request->commands = std::move(commands);

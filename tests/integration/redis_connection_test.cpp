@@ -282,16 +282,23 @@ TEST_F(ConnectionTest, TheWatchdogTimesOutALateReplyAndPoisonsTheConnection) {
   std::error_code behind;
   bool slow_done = false;
   bool behind_done = false;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    Result<Value> reply = co_await connection->execute(make_command("DEBUG", "SLEEP", "0.3"), 50ms);
-    slow = reply ? std::error_code{} : reply.error();
-    slow_done = true;
-  }, asio::detached);
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    Result<Value> reply = co_await connection->execute(make_command("GET", "x"), 10s);
-    behind = reply ? std::error_code{} : reply.error();
-    behind_done = true;
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        Result<Value> reply =
+            co_await connection->execute(make_command("DEBUG", "SLEEP", "0.3"), 50ms);
+        slow = reply ? std::error_code{} : reply.error();
+        slow_done = true;
+      },
+      asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        Result<Value> reply = co_await connection->execute(make_command("GET", "x"), 10s);
+        behind = reply ? std::error_code{} : reply.error();
+        behind_done = true;
+      },
+      asio::detached);
   const auto start = std::chrono::steady_clock::now();
   run_until(io, [&] { return slow_done && behind_done; });
   EXPECT_LT(std::chrono::steady_clock::now() - start, 250ms);  // did not wait for the sleep

@@ -75,12 +75,13 @@ class Connection {
   /// connection: this command fails with `errc::timeout`, everything else pending on it with
   /// `connection_lost`. One timer per connection watches every deadline, so a timeout costs
   /// nothing per command.
-  boost::asio::awaitable<Result<Value>> execute(Command command, Duration timeout = Duration::zero());
+  boost::asio::awaitable<Result<Value>> execute(Command command,
+                                                Duration timeout = Duration::zero());
 
   /// Sends `commands` back to back (nothing else is written between them) and completes with
   /// all their replies, in order. Used for explicit pipelines and MULTI ... EXEC.
-  boost::asio::awaitable<Result<std::vector<Value>>> execute_batch(std::vector<Command> commands,
-                                                                   Duration timeout = Duration::zero());
+  boost::asio::awaitable<Result<std::vector<Value>>> execute_batch(
+      std::vector<Command> commands, Duration timeout = Duration::zero());
 
   /// Writes `command`, pipelined like the others, and completes once it is written, without
   /// waiting for a reply. It is for commands the server answers with push messages only —

@@ -115,7 +115,8 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
   std::deque<std::shared_ptr<Request>> queued_;
   std::deque<std::shared_ptr<Request>> in_flight_;
   bool writer_idle_ = false;
-  std::chrono::steady_clock::time_point watchdog_until_ = std::chrono::steady_clock::time_point::max();
+  std::chrono::steady_clock::time_point watchdog_until_ =
+      std::chrono::steady_clock::time_point::max();
   bool closed_ = false;
   std::error_code close_reason_;
   std::function<void(Value)> push_handler_;
