@@ -3,6 +3,7 @@
 // of an unexpected type, and BLPOP on its own connection.
 #include "bulwark/redis/client.hpp"
 #include "support/redis_server.hpp"
+#include "support/run.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -32,27 +33,8 @@ using ::testing::UnorderedElementsAre;
 using StringPairs = std::vector<std::pair<std::string, std::string>>;
 using Strings = std::vector<std::string>;
 
-// An open connection's read loop keeps the io_context busy, so run until the result is ready
-// rather than until the io_context runs out of work.
-template <class Done>
-void run_until(asio::io_context& io, Done done) {
-  io.restart();
-  const auto give_up = std::chrono::steady_clock::now() + 30s;
-  while (!done()) {
-    io.run_one_for(100ms);
-    if (std::chrono::steady_clock::now() > give_up) {
-      FAIL() << "gave up waiting after 30s";
-      return;
-    }
-  }
-}
-
-template <class T>
-T run(asio::io_context& io, asio::awaitable<T> work) {
-  auto future = asio::co_spawn(io, std::move(work), asio::use_future);
-  run_until(io, [&] { return future.wait_for(0s) == std::future_status::ready; });
-  return future.get();
-}
+using test::run;
+using test::run_until;
 
 ClientConfig config_for(const RedisServer& server, Protocol protocol) {
   ClientConfig config;

@@ -3,6 +3,7 @@
 #include "bulwark/redis/client.hpp"
 #include "bulwark/redis/script.hpp"
 #include "support/redis_server.hpp"
+#include "support/run.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -20,25 +21,8 @@ using namespace std::chrono_literals;
 using test::RedisServer;
 using ::testing::HasSubstr;
 
-template <class Done>
-void run_until(asio::io_context& io, Done done) {
-  io.restart();
-  const auto give_up = std::chrono::steady_clock::now() + 30s;
-  while (!done()) {
-    io.run_one_for(100ms);
-    if (std::chrono::steady_clock::now() > give_up) {
-      FAIL() << "gave up waiting after 30s";
-      return;
-    }
-  }
-}
-
-template <class T>
-T run(asio::io_context& io, asio::awaitable<T> work) {
-  auto future = asio::co_spawn(io, std::move(work), asio::use_future);
-  run_until(io, [&] { return future.wait_for(0s) == std::future_status::ready; });
-  return future.get();
-}
+using test::run;
+using test::run_until;
 
 std::uint64_t command_count(const RedisServer& server, std::string_view command) {
   // "cmdstat_evalsha:calls=3,usec=..." in INFO COMMANDSTATS; absent when never called.
