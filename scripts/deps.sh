@@ -10,6 +10,7 @@ packages=(
   libssl-dev libfmt-dev libspdlog-dev libyaml-cpp-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server redis-tools libhiredis-dev openssl
+  nginx-light wrk libcurl4-openssl-dev
 )
 
 missing=()

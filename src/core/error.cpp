@@ -40,6 +40,8 @@ NamedErrc describe(errc e) noexcept {
       return {"tls_error", "TLS error"};
     case errc::server_error:
       return {"server_error", "server error"};
+    case errc::http_client_error:
+      return {"http_client_error", "the service refused the request"};
     case errc::redis_loading:
       return {"redis_loading", "Redis is loading the dataset in memory"};
     case errc::redis_busy:

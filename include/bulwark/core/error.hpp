@@ -32,6 +32,7 @@ enum class errc : int {
   limit_exceeded,     ///< A configured size limit (body, header, reply depth, queue) was exceeded.
   tls_error,          ///< TLS handshake or certificate verification failed.
   server_error,       ///< The service answered with a failure status (HTTP 5xx, 429).
+  http_client_error,  ///< The service refused the request (HTTP 4xx other than 429).
   redis_loading,      ///< Redis is loading its dataset (LOADING).
   redis_busy,         ///< Redis is busy running a script (BUSY).
   redis_tryagain,     ///< Redis asked to try again (TRYAGAIN).
