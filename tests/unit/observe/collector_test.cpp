@@ -138,7 +138,7 @@ TEST(Collector, ResetWaitsForAScrapeInProgress) {
   std::atomic<bool> finished{false};
   CollectorHandle handle = registry.add_collector([&](CollectorSink&) {
     running = true;
-    std::this_thread::sleep_for(100ms);
+    std::this_thread::sleep_for(20ms);  // long enough for reset() to be waiting
     finished = true;
   });
   std::thread scraper([&] { (void)registry.expose(); });
