@@ -140,7 +140,8 @@ void BM_expose(benchmark::State& state) {
 }
 BENCHMARK(BM_expose)->Unit(benchmark::kMicrosecond);
 
-// Collects the per-iteration time of every single-threaded run for the summary.
+// Collects the CPU time per operation of every single-threaded run for the summary. CPU time,
+// not wall time: on a shared machine other processes inflate the latter, not the former.
 class SummaryReporter : public benchmark::ConsoleReporter {
  public:
   void ReportRuns(const std::vector<Run>& runs) override {
@@ -148,7 +149,7 @@ class SummaryReporter : public benchmark::ConsoleReporter {
     for (const Run& run : runs) {
       if (run.run_type != Run::RT_Iteration || run.threads != 1) continue;
       ns_per_op[run.run_name.function_name] =
-          run.GetAdjustedRealTime() * (run.time_unit == benchmark::kMicrosecond ? 1000.0 : 1.0);
+          run.GetAdjustedCPUTime() * (run.time_unit == benchmark::kMicrosecond ? 1000.0 : 1.0);
     }
   }
   std::map<std::string, double> ns_per_op;
