@@ -48,8 +48,9 @@ enum class MetricType : std::uint8_t {
 /// The word used on the `# TYPE` line: "counter", "gauge" or "histogram".
 [[nodiscard]] const char* type_name(MetricType type) noexcept;
 
-/// A monotonically increasing count. Integer increments (`inc`) are exact up to 2^64; fractional
-/// ones (`add`) are kept in a separate double so that the integer path stays a single atomic add.
+/// A monotonically increasing count. Integer increments (`inc`) go to a 64-bit integer, fractional
+/// ones (`add`) to a separate double, so that the integer path stays a single atomic add. `value()`
+/// and the exposition add the two as doubles, exact while the total stays below 2^53.
 class alignas(64) Counter {
  public:
   Counter() = default;
