@@ -60,6 +60,7 @@ std::string lower(std::string_view text) {
   return out;
 }
 
+// Query decoding: %XX, and '+' as a space (a literal plus arrives as %2B).
 std::string percent_decode(std::string_view text) {
   std::string out;
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -69,7 +70,7 @@ std::string percent_decode(std::string_view text) {
       out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
       i += 2;
     } else {
-      out.push_back(text[i]);
+      out.push_back(text[i] == '+' ? ' ' : text[i]);
     }
   }
   return out;
@@ -447,6 +448,15 @@ struct HttpServer::Impl {
           : After::close;
     }
     if (path == "/eof-before-response") co_return After::close;
+    if (path == "/eof-if-reused") {
+      // The stale-connection race made deterministic: a reused connection dies just after the
+      // request was written, a new one answers.
+      if (request.sequence > 1) co_return After::close;
+      co_return co_await reply(response(200, "fresh", {}, head));
+    }
+    if (path == "/loop") {
+      co_return co_await reply(response(302, "loop", field("Location", "/loop"), head));
+    }
     if (path == "/http10") {
       co_await write(stream, response(200, "http/1.0", {}, head, "HTTP/1.0"));
       co_return After::keep_alive;

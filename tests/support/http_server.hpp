@@ -18,6 +18,9 @@
 //   /reset-mid-body                 Content-Length 1000, 500 bytes, then a TCP reset
 //   /garbage                        bytes that are not HTTP (the connection stays open)
 //   /eof-before-response            reads the request and closes without answering
+//   /eof-if-reused                  like /eof-before-response when the request is not the first
+//                                   on its connection; otherwise 200 "fresh"
+//   /loop                           302 to itself
 //   /http10                         an HTTP/1.0 response without keep-alive; the server then
 //                                   keeps the connection open, so reusing it would be seen
 //   /redirect?to=<url>&code=<3xx>   redirect (302 by default) to the decoded `to`
