@@ -37,7 +37,7 @@ struct HttpErrorsTest : ::testing::Test {
     EXPECT_EQ(server.connections_open(), 0u) << "the broken connection was kept open";
     EXPECT_EQ(client.stats().pool.idle, 0u) << "the broken connection went back to the pool";
     const std::size_t before = server.connections_accepted();
-    const Result<Response> next = send(client, Request::get("/status/200"));
+    const Result<Response> next = send(client, Request::get(server.url("/status/200")));
     ASSERT_TRUE(next) << test::describe(next);
     EXPECT_EQ(next->status, 200u);
     EXPECT_EQ(server.connections_accepted(), before + 1);
@@ -48,7 +48,7 @@ TEST_F(HttpErrorsTest, HeadersOverTheLimitFailWithLimitExceeded) {
   ClientConfig config = test::http_config(server);
   config.limits.max_header_bytes = 1024;
   Client client(io.get_executor(), config);
-  const Result<Response> reply = send(client, Request::get("/big-header?bytes=4096"));
+  const Result<Response> reply = send(client, Request::get(server.url("/big-header?bytes=4096")));
   ASSERT_FALSE(reply) << test::describe(reply);
   EXPECT_EQ(reply.error(), errc::limit_exceeded) << test::describe(reply);
   expect_recovery(client);
@@ -59,7 +59,7 @@ TEST_F(HttpErrorsTest, HeadersWithinTheLimitAreAccepted) {
   ClientConfig config = test::http_config(server);
   config.limits.max_header_bytes = 8192;
   Client client(io.get_executor(), config);
-  const Result<Response> reply = send(client, Request::get("/big-header?bytes=4096"));
+  const Result<Response> reply = send(client, Request::get(server.url("/big-header?bytes=4096")));
   ASSERT_TRUE(reply) << test::describe(reply);
   EXPECT_EQ(reply->header("X-Big").value_or("").size(), 4096u);
   test::close_and_expect_clean(io, client, &server);
@@ -69,12 +69,12 @@ TEST_F(HttpErrorsTest, BodyOverTheLimitFailsWithLimitExceeded) {
   ClientConfig config = test::http_config(server);
   config.limits.max_body_bytes = 1000;
   Client client(io.get_executor(), config);
-  const Result<Response> reply = send(client, Request::get("/bytes/5000"));
+  const Result<Response> reply = send(client, Request::get(server.url("/bytes/5000")));
   ASSERT_FALSE(reply) << test::describe(reply);
   EXPECT_EQ(reply.error(), errc::limit_exceeded) << test::describe(reply);
   expect_recovery(client);
   // Exactly at the limit is fine.
-  const Result<Response> at_limit = send(client, Request::get("/bytes/1000"));
+  const Result<Response> at_limit = send(client, Request::get(server.url("/bytes/1000")));
   ASSERT_TRUE(at_limit) << test::describe(at_limit);
   EXPECT_EQ(at_limit->body.size(), 1000u);
   test::close_and_expect_clean(io, client, &server);
@@ -84,7 +84,8 @@ TEST_F(HttpErrorsTest, ChunkedBodyOverTheLimitFailsWithLimitExceeded) {
   ClientConfig config = test::http_config(server);
   config.limits.max_body_bytes = 1000;
   Client client(io.get_executor(), config);
-  const Result<Response> reply = send(client, Request::get("/chunked?chunks=10&size=200"));
+  const Result<Response> reply =
+      send(client, Request::get(server.url("/chunked?chunks=10&size=200")));
   ASSERT_FALSE(reply) << test::describe(reply);
   EXPECT_EQ(reply.error(), errc::limit_exceeded) << test::describe(reply);
   expect_recovery(client);
@@ -93,7 +94,7 @@ TEST_F(HttpErrorsTest, ChunkedBodyOverTheLimitFailsWithLimitExceeded) {
 
 TEST_F(HttpErrorsTest, GarbageFailsWithProtocolErrorAndTheNextRequestSucceeds) {
   Client client(io.get_executor(), test::http_config(server));
-  const Result<Response> reply = send(client, Request::get("/garbage"));
+  const Result<Response> reply = send(client, Request::get(server.url("/garbage")));
   ASSERT_FALSE(reply) << test::describe(reply);
   EXPECT_EQ(reply.error(), errc::protocol_error) << test::describe(reply);
   expect_recovery(client);
@@ -102,7 +103,7 @@ TEST_F(HttpErrorsTest, GarbageFailsWithProtocolErrorAndTheNextRequestSucceeds) {
 
 TEST_F(HttpErrorsTest, ResetMidBodyFailsWithConnectionLost) {
   Client client(io.get_executor(), test::http_config(server));
-  const Result<Response> reply = send(client, Request::get("/reset-mid-body"));
+  const Result<Response> reply = send(client, Request::get(server.url("/reset-mid-body")));
   ASSERT_FALSE(reply) << test::describe(reply);
   EXPECT_EQ(reply.error(), errc::connection_lost) << test::describe(reply);
   expect_recovery(client);
@@ -113,8 +114,8 @@ TEST_F(HttpErrorsTest, ResetMidBodyOnAReusedConnectionIsNotResent) {
   // Part of the response arrived: the request reached the service, so even a GET is not sent
   // again as a stale-connection resend.
   Client client(io.get_executor(), test::http_config(server));
-  ASSERT_TRUE(send(client, Request::get("/status/200")));
-  const Result<Response> reply = send(client, Request::get("/reset-mid-body"));
+  ASSERT_TRUE(send(client, Request::get(server.url("/status/200"))));
+  const Result<Response> reply = send(client, Request::get(server.url("/reset-mid-body")));
   ASSERT_FALSE(reply) << test::describe(reply);
   EXPECT_EQ(reply.error(), errc::connection_lost) << test::describe(reply);
   EXPECT_EQ(server.requests_to("/reset-mid-body").size(), 1u);
@@ -126,7 +127,7 @@ TEST_F(HttpErrorsTest, SlowHeadersFailWithTimeout) {
   ClientConfig config = test::http_config(server);
   config.timeouts.read = 100ms;
   Client client(io.get_executor(), config);
-  const Result<Response> reply = send(client, Request::get("/slow-headers?ms=400"));
+  const Result<Response> reply = send(client, Request::get(server.url("/slow-headers?ms=400")));
   ASSERT_FALSE(reply) << test::describe(reply);
   EXPECT_EQ(reply.error(), errc::timeout) << test::describe(reply);
   expect_recovery(client);
@@ -137,7 +138,7 @@ TEST_F(HttpErrorsTest, SlowResponseFailsWithTimeout) {
   ClientConfig config = test::http_config(server);
   config.timeouts.read = 100ms;
   Client client(io.get_executor(), config);
-  const Result<Response> reply = send(client, Request::get("/status/200?delay_ms=400"));
+  const Result<Response> reply = send(client, Request::get(server.url("/status/200?delay_ms=400")));
   ASSERT_FALSE(reply) << test::describe(reply);
   EXPECT_EQ(reply.error(), errc::timeout) << test::describe(reply);
   expect_recovery(client);
@@ -147,7 +148,7 @@ TEST_F(HttpErrorsTest, SlowResponseFailsWithTimeout) {
 TEST_F(HttpErrorsTest, RequestTotalTimeoutBoundsTheRequest) {
   Client client(io.get_executor(), test::http_config(server));
   const Result<Response> reply =
-      send(client, Request::get("/status/200?delay_ms=400").timeout(100ms));
+      send(client, Request::get(server.url("/status/200?delay_ms=400")).timeout(100ms));
   ASSERT_FALSE(reply) << test::describe(reply);
   EXPECT_EQ(reply.error(), errc::timeout) << test::describe(reply);
   expect_recovery(client);
@@ -155,10 +156,9 @@ TEST_F(HttpErrorsTest, RequestTotalTimeoutBoundsTheRequest) {
 }
 
 TEST_F(HttpErrorsTest, RefusedConnectionFailsWithConnectFailed) {
-  ClientConfig config = test::http_config(server);
-  config.base_url = "http://127.0.0.1:" + std::to_string(test::free_port());
-  Client client(io.get_executor(), config);
-  const Result<Response> reply = send(client, Request::get("/status/200"));
+  Client client(io.get_executor(), test::http_config(server));
+  const std::string nobody = "http://127.0.0.1:" + std::to_string(test::free_port());
+  const Result<Response> reply = send(client, Request::get(nobody + "/status/200"));
   ASSERT_FALSE(reply) << test::describe(reply);
   EXPECT_EQ(reply.error(), errc::connect_failed) << test::describe(reply);
   EXPECT_EQ(client.stats().pool.connect_errors, 1u);
@@ -169,10 +169,11 @@ TEST_F(HttpErrorsTest, RefusedConnectionFailsWithConnectFailed) {
 TEST_F(HttpErrorsTest, CrLfInAHeaderValueIsRejectedAndNothingIsSent) {
   Client client(io.get_executor(), test::http_config(server));
   const Result<Response> reply =
-      send(client, Request::get("/echo").header("X-Note", "a\r\nX-Injected: yes"));
+      send(client, Request::get(server.url("/echo")).header("X-Note", "a\r\nX-Injected: yes"));
   ASSERT_FALSE(reply) << test::describe(reply);
   EXPECT_EQ(reply.error(), errc::invalid_argument) << test::describe(reply);
-  const Result<Response> lf_only = send(client, Request::get("/echo").header("X-Note", "a\nb"));
+  const Result<Response> lf_only =
+      send(client, Request::get(server.url("/echo")).header("X-Note", "a\nb"));
   ASSERT_FALSE(lf_only) << test::describe(lf_only);
   EXPECT_EQ(lf_only.error(), errc::invalid_argument) << test::describe(lf_only);
   EXPECT_EQ(server.connections_accepted(), 0u);
@@ -182,7 +183,8 @@ TEST_F(HttpErrorsTest, CrLfInAHeaderValueIsRejectedAndNothingIsSent) {
 
 TEST_F(HttpErrorsTest, BadHeaderNameIsRejectedAndNothingIsSent) {
   Client client(io.get_executor(), test::http_config(server));
-  const Result<Response> reply = send(client, Request::get("/echo").header("Bad Name", "x"));
+  const Result<Response> reply =
+      send(client, Request::get(server.url("/echo")).header("Bad Name", "x"));
   ASSERT_FALSE(reply) << test::describe(reply);
   EXPECT_EQ(reply.error(), errc::invalid_argument) << test::describe(reply);
   EXPECT_EQ(server.request_count(), 0u);
@@ -192,7 +194,7 @@ TEST_F(HttpErrorsTest, BadHeaderNameIsRejectedAndNothingIsSent) {
 TEST_F(HttpErrorsTest, CrLfInTheUrlIsRejectedAndNothingIsSent) {
   Client client(io.get_executor(), test::http_config(server));
   const Result<Response> reply =
-      send(client, Request::get("/echo\r\nX-Injected: yes\r\n\r\nGET /x"));
+      send(client, Request::get(server.url("/echo\r\nX-Injected: yes\r\n\r\nGET /x")));
   ASSERT_FALSE(reply) << test::describe(reply);
   EXPECT_EQ(reply.error(), errc::invalid_argument) << test::describe(reply);
   EXPECT_EQ(server.request_count(), 0u);
@@ -204,7 +206,8 @@ TEST_F(HttpErrorsTest, ErrorsNameTheUrlWithoutItsQuery) {
   config.timeouts.read = 100ms;
   Client client(io.get_executor(), config);
   try {
-    (void)run(io, client.send(Request::get("/status/200?delay_ms=400&api_key=hunter2")));
+    (void)run(io,
+              client.send(Request::get(server.url("/status/200?delay_ms=400&api_key=hunter2"))));
     ADD_FAILURE() << "no timeout";
   } catch (const Error& error) {
     EXPECT_EQ(error.code(), errc::timeout);
@@ -217,7 +220,7 @@ TEST_F(HttpErrorsTest, ErrorsNameTheUrlWithoutItsQuery) {
 
 TEST_F(HttpErrorsTest, SendReturnsErrorStatusesAsResponses) {
   Client client(io.get_executor(), test::http_config(server));
-  const Response not_found = run(io, client.send(Request::get("/status/404")));
+  const Response not_found = run(io, client.send(Request::get(server.url("/status/404"))));
   EXPECT_EQ(not_found.status, 404u);
   EXPECT_FALSE(not_found.ok());
   EXPECT_EQ(not_found.body, "status 404");
@@ -227,7 +230,7 @@ TEST_F(HttpErrorsTest, SendReturnsErrorStatusesAsResponses) {
   } catch (const Error& error) {
     EXPECT_EQ(error.code(), errc::http_client_error);
   }
-  const Response unavailable = run(io, client.send(Request::get("/status/503")));
+  const Response unavailable = run(io, client.send(Request::get(server.url("/status/503"))));
   EXPECT_EQ(unavailable.status, 503u);
   try {
     unavailable.raise_for_status();
@@ -242,9 +245,9 @@ TEST_F(HttpErrorsTest, SendReturnsErrorStatusesAsResponses) {
 
 TEST_F(HttpErrorsTest, AClosedClientRejectsRequests) {
   Client client(io.get_executor(), test::http_config(server));
-  ASSERT_TRUE(send(client, Request::get("/status/200")));
+  ASSERT_TRUE(send(client, Request::get(server.url("/status/200"))));
   test::close_and_expect_clean(io, client, &server);
-  const Result<Response> reply = send(client, Request::get("/status/200"));
+  const Result<Response> reply = send(client, Request::get(server.url("/status/200")));
   ASSERT_FALSE(reply);
   EXPECT_EQ(reply.error(), errc::shutting_down) << test::describe(reply);
   EXPECT_EQ(server.request_count(), 1u);

@@ -27,8 +27,9 @@ struct HttpPoolTest : ::testing::Test {
   asio::io_context io;
   HttpServer server;
 
-  Result<Response> get(Client& client, std::string url) {
-    return run(io, client.execute(Request::get(std::move(url))));
+  // Paths are made absolute on this server; other URLs are kept.
+  Result<Response> get(Client& client, const std::string& url) {
+    return run(io, client.execute(Request::get(url.starts_with("/") ? server.url(url) : url)));
   }
 };
 
@@ -99,7 +100,7 @@ TEST_F(HttpPoolTest, Http10ResponseIsNotReused) {
 TEST_F(HttpPoolTest, RequestAskingForCloseIsNotReused) {
   Client client(io.get_executor(), test::http_config(server));
   const Result<Response> first =
-      run(io, client.execute(Request::get("/echo").header("Connection", "close")));
+      run(io, client.execute(Request::get(server.url("/echo")).header("Connection", "close")));
   ASSERT_TRUE(first) << test::describe(first);
   const Result<Response> second = get(client, "/echo");
   ASSERT_TRUE(second) << test::describe(second);
@@ -123,7 +124,7 @@ TEST_F(HttpPoolTest, ChunkedBodyIsDecodedAndTheConnectionReused) {
 
 TEST_F(HttpPoolTest, HeadResponseWithContentLengthLeavesTheConnectionUsable) {
   Client client(io.get_executor(), test::http_config(server));
-  const Result<Response> head = run(io, client.execute(Request::head("/bytes/5000")));
+  const Result<Response> head = run(io, client.execute(Request::head(server.url("/bytes/5000"))));
   ASSERT_TRUE(head) << test::describe(head);
   EXPECT_EQ(head->status, 200u);
   EXPECT_TRUE(head->body.empty());
@@ -143,7 +144,9 @@ TEST_F(HttpPoolTest, SilentServerCloseAfterEachResponseNeverSurfaces) {
     const Result<Response> reply = get(client, "/echo");
     ASSERT_TRUE(reply) << "request " << i << ": " << test::describe(reply);
   }
-  EXPECT_EQ(server.request_count(), 20u + client.stats().pool.stale_retries);
+  // Each GET reached the server once; a stale resend may or may not have reached it too.
+  EXPECT_GE(server.request_count(), 20u);
+  EXPECT_LE(server.request_count(), 20u + client.stats().pool.stale_retries);
   test::close_and_expect_clean(io, client, &server);
 }
 
@@ -180,11 +183,12 @@ TEST_F(HttpPoolTest, PruneIdleClosesExpiredConnections) {
 TEST_F(HttpPoolTest, ConcurrentRequestsOpenAtMostMaxConnections) {
   ClientConfig config = test::http_config(server);
   config.pool.max_connections = 2;
+  config.pool.max_keepalive_connections = 2;
   Client client(io.get_executor(), config);
   std::vector<std::future<Result<Response>>> replies;
   for (int i = 0; i < 6; ++i) {
-    replies.push_back(
-        asio::co_spawn(io, client.execute(Request::get("/echo?delay_ms=50")), asio::use_future));
+    replies.push_back(asio::co_spawn(
+        io, client.execute(Request::get(server.url("/echo?delay_ms=50"))), asio::use_future));
   }
   run_until(io, [&] {
     for (auto& reply : replies) {
@@ -211,8 +215,8 @@ TEST_F(HttpPoolTest, IdleConnectionsBeyondMaxKeepaliveAreClosed) {
   Client client(io.get_executor(), config);
   std::vector<std::future<Result<Response>>> replies;
   for (int i = 0; i < 3; ++i) {
-    replies.push_back(
-        asio::co_spawn(io, client.execute(Request::get("/echo?delay_ms=100")), asio::use_future));
+    replies.push_back(asio::co_spawn(
+        io, client.execute(Request::get(server.url("/echo?delay_ms=100"))), asio::use_future));
   }
   run_until(io, [&] {
     for (auto& reply : replies) {
@@ -233,10 +237,11 @@ TEST_F(HttpPoolTest, IdleConnectionsBeyondMaxKeepaliveAreClosed) {
 TEST_F(HttpPoolTest, PoolTimeoutWhenEveryConnectionIsBusy) {
   ClientConfig config = test::http_config(server);
   config.pool.max_connections = 1;
+  config.pool.max_keepalive_connections = 1;
   config.timeouts.pool = 50ms;
   Client client(io.get_executor(), config);
-  auto slow = asio::co_spawn(io, client.execute(Request::get("/status/200?delay_ms=500")),
-                             asio::use_future);
+  auto slow = asio::co_spawn(
+      io, client.execute(Request::get(server.url("/status/200?delay_ms=500"))), asio::use_future);
   // Wait until the slow request holds the only connection (the server has it).
   run_until(io, [&] { return server.request_count() == 1; });
 
@@ -257,10 +262,11 @@ TEST_F(HttpPoolTest, PoolTimeoutWhenEveryConnectionIsBusy) {
 TEST_F(HttpPoolTest, AWaitingRequestGetsTheConnectionWhenItIsReturned) {
   ClientConfig config = test::http_config(server);
   config.pool.max_connections = 1;
+  config.pool.max_keepalive_connections = 1;
   config.timeouts.pool = 5s;
   Client client(io.get_executor(), config);
-  auto slow = asio::co_spawn(io, client.execute(Request::get("/status/200?delay_ms=100")),
-                             asio::use_future);
+  auto slow = asio::co_spawn(
+      io, client.execute(Request::get(server.url("/status/200?delay_ms=100"))), asio::use_future);
   run_until(io, [&] { return server.request_count() == 1; });
   const Result<Response> second = get(client, "/status/201");
   ASSERT_TRUE(second) << test::describe(second);

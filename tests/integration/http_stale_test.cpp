@@ -39,20 +39,21 @@ TEST_F(HttpStaleTest, GetsNeverSeeAConnectionTheServerClosedWhileIdle) {
   server.idle_timeout(100ms);
   Client client(io.get_executor(), config());
   for (int i = 0; i < 4; ++i) {
-    const Result<Response> reply = send(client, Request::get("/echo"));
+    const Result<Response> reply = send(client, Request::get(server.url("/echo")));
     ASSERT_TRUE(reply) << "request " << i << ": " << test::describe(reply);
     std::this_thread::sleep_for(150ms);  // past the server's idle timeout
   }
   EXPECT_EQ(server.connections_accepted(), 4u);
-  // Each GET reached the server once, or twice when it was re-sent after a stale connection.
-  EXPECT_EQ(server.request_count(), 4u + client.stats().pool.stale_retries);
+  // Each GET reached the server once; a stale resend may or may not have reached it too.
+  EXPECT_GE(server.request_count(), 4u);
+  EXPECT_LE(server.request_count(), 4u + client.stats().pool.stale_retries);
   test::close_and_expect_clean(io, client, &server);
 }
 
 TEST_F(HttpStaleTest, ReusedConnectionClosedAfterTheRequestIsResentForAGet) {
   Client client(io.get_executor(), config());
-  ASSERT_TRUE(send(client, Request::get("/status/200")));
-  const Result<Response> reply = send(client, Request::get("/eof-if-reused"));
+  ASSERT_TRUE(send(client, Request::get(server.url("/status/200"))));
+  const Result<Response> reply = send(client, Request::get(server.url("/eof-if-reused")));
   ASSERT_TRUE(reply) << test::describe(reply);
   EXPECT_EQ(reply->body, "fresh");
   EXPECT_EQ(reply->attempts, 2);
@@ -75,11 +76,12 @@ TEST_F(HttpStaleTest, ReusedConnectionClosedAfterTheRequestIsResentForAGet) {
 
 TEST_F(HttpStaleTest, PutAndDeleteAreResentToo) {
   Client client(io.get_executor(), config());
-  ASSERT_TRUE(send(client, Request::get("/status/200")));
-  const Result<Response> put = send(client, Request::put("/eof-if-reused").text("body"));
+  ASSERT_TRUE(send(client, Request::get(server.url("/status/200"))));
+  const Result<Response> put =
+      send(client, Request::put(server.url("/eof-if-reused")).text("body"));
   ASSERT_TRUE(put) << test::describe(put);
-  ASSERT_TRUE(send(client, Request::get("/status/200")));
-  const Result<Response> del = send(client, Request::del("/eof-if-reused"));
+  ASSERT_TRUE(send(client, Request::get(server.url("/status/200"))));
+  const Result<Response> del = send(client, Request::del(server.url("/eof-if-reused")));
   ASSERT_TRUE(del) << test::describe(del);
   EXPECT_EQ(client.stats().pool.stale_retries, 2u);
   for (const test::RecordedRequest& request : server.requests_to("/eof-if-reused")) {
@@ -92,8 +94,9 @@ TEST_F(HttpStaleTest, PutAndDeleteAreResentToo) {
 
 TEST_F(HttpStaleTest, PostWithoutIdempotencyKeyIsNotResent) {
   Client client(io.get_executor(), config());
-  ASSERT_TRUE(send(client, Request::get("/status/200")));
-  const Result<Response> reply = send(client, Request::post("/eof-if-reused").text("charge"));
+  ASSERT_TRUE(send(client, Request::get(server.url("/status/200"))));
+  const Result<Response> reply =
+      send(client, Request::post(server.url("/eof-if-reused")).text("charge"));
   ASSERT_FALSE(reply) << test::describe(reply);
   EXPECT_EQ(reply.error(), errc::connection_lost) << test::describe(reply);
   EXPECT_EQ(server.requests_to("/eof-if-reused").size(), 1u) << "the POST was sent twice";
@@ -103,9 +106,10 @@ TEST_F(HttpStaleTest, PostWithoutIdempotencyKeyIsNotResent) {
 
 TEST_F(HttpStaleTest, PostWithIdempotencyKeyIsResent) {
   Client client(io.get_executor(), config());
-  ASSERT_TRUE(send(client, Request::get("/status/200")));
+  ASSERT_TRUE(send(client, Request::get(server.url("/status/200"))));
   const Result<Response> reply =
-      send(client, Request::post("/eof-if-reused").text("charge").idempotency_key("charge-42"));
+      send(client,
+           Request::post(server.url("/eof-if-reused")).text("charge").idempotency_key("charge-42"));
   ASSERT_TRUE(reply) << test::describe(reply);
   EXPECT_EQ(reply->body, "fresh");
   const auto sent = server.requests_to("/eof-if-reused");
@@ -121,7 +125,7 @@ TEST_F(HttpStaleTest, PostWithIdempotencyKeyIsResent) {
 
 TEST_F(HttpStaleTest, ANewConnectionClosedBeforeTheResponseIsNeverResent) {
   Client client(io.get_executor(), config());
-  const Result<Response> reply = send(client, Request::get("/eof-before-response"));
+  const Result<Response> reply = send(client, Request::get(server.url("/eof-before-response")));
   ASSERT_FALSE(reply) << test::describe(reply);
   EXPECT_EQ(reply.error(), errc::connection_lost) << test::describe(reply);
   EXPECT_EQ(server.request_count(), 1u);
@@ -133,8 +137,8 @@ TEST_F(HttpStaleTest, ANewConnectionClosedBeforeTheResponseIsNeverResent) {
 TEST_F(HttpStaleTest, TheStaleResendIsMadeOnlyOnce) {
   // The reused connection dies, and so does the new one: the second failure is the caller's.
   Client client(io.get_executor(), config());
-  ASSERT_TRUE(send(client, Request::get("/status/200")));
-  const Result<Response> reply = send(client, Request::get("/eof-before-response"));
+  ASSERT_TRUE(send(client, Request::get(server.url("/status/200"))));
+  const Result<Response> reply = send(client, Request::get(server.url("/eof-before-response")));
   ASSERT_FALSE(reply) << test::describe(reply);
   EXPECT_EQ(reply.error(), errc::connection_lost) << test::describe(reply);
   EXPECT_EQ(server.requests_to("/eof-before-response").size(), 2u);
@@ -149,10 +153,10 @@ TEST_F(HttpStaleTest, PostAfterTheServerClosedTheIdleConnectionIsSentAtMostOnce)
   server.idle_timeout(100ms);
   Client client(io.get_executor(), config());
   for (int i = 0; i < 4; ++i) {
-    ASSERT_TRUE(send(client, Request::get("/status/200")));
+    ASSERT_TRUE(send(client, Request::get(server.url("/status/200"))));
     std::this_thread::sleep_for(150ms);
     const std::string body = "payment " + std::to_string(i);
-    const Result<Response> reply = send(client, Request::post("/echo").text(body));
+    const Result<Response> reply = send(client, Request::post(server.url("/echo")).text(body));
     std::size_t copies = 0;
     for (const test::RecordedRequest& request : server.requests_to("/echo")) {
       if (request.body == body) {

@@ -58,7 +58,7 @@ TEST_F(HttpTlsTest, TheFixtureCaIsAcceptedAndConnectionsAreReused) {
   HttpServer server(localhost());
   Client client(io.get_executor(), config_for(server));
   for (int i = 0; i < 3; ++i) {
-    const Result<Response> reply = send(client, Request::get("/echo"));
+    const Result<Response> reply = send(client, Request::get(server.url("/echo")));
     ASSERT_TRUE(reply) << test::describe(reply);
     EXPECT_EQ(reply->status, 200u);
   }
@@ -73,7 +73,7 @@ TEST_F(HttpTlsTest, WithoutTheCaTheServerIsRejected) {
   HttpServer server(localhost());
   ClientConfig config = test::http_config(server);  // the system's CAs only
   Client client(io.get_executor(), config);
-  const Result<Response> reply = send(client, Request::get("/echo"));
+  const Result<Response> reply = send(client, Request::get(server.url("/echo")));
   ASSERT_FALSE(reply) << test::describe(reply);
   EXPECT_EQ(reply.error(), errc::tls_error) << test::describe(reply);
   EXPECT_EQ(server.request_count(), 0u);
@@ -83,7 +83,7 @@ TEST_F(HttpTlsTest, WithoutTheCaTheServerIsRejected) {
 TEST_F(HttpTlsTest, ACertificateForAnotherHostIsRejected) {
   HttpServer server({.cert_file = certs().wrong_host_cert(), .key_file = certs().wrong_host_key()});
   Client client(io.get_executor(), config_for(server));
-  const Result<Response> reply = send(client, Request::get("/echo"));
+  const Result<Response> reply = send(client, Request::get(server.url("/echo")));
   ASSERT_FALSE(reply) << test::describe(reply);
   EXPECT_EQ(reply.error(), errc::tls_error) << test::describe(reply);
   EXPECT_EQ(server.request_count(), 0u);
@@ -95,7 +95,7 @@ TEST_F(HttpTlsTest, ServerNameOverridesTheNameChecked) {
   ClientConfig config = config_for(server);
   config.tls.server_name = "wrong.example";
   Client client(io.get_executor(), config);
-  const Result<Response> reply = send(client, Request::get("/echo"));
+  const Result<Response> reply = send(client, Request::get(server.url("/echo")));
   ASSERT_TRUE(reply) << test::describe(reply);
   EXPECT_EQ(reply->status, 200u);
   test::close_and_expect_clean(io, client, &server);
@@ -106,7 +106,7 @@ TEST_F(HttpTlsTest, VerificationCanBeTurnedOff) {
   ClientConfig config = test::http_config(server);
   config.tls.verify_peer = false;
   Client client(io.get_executor(), config);
-  const Result<Response> reply = send(client, Request::get("/echo"));
+  const Result<Response> reply = send(client, Request::get(server.url("/echo")));
   ASSERT_TRUE(reply) << test::describe(reply);
   test::close_and_expect_clean(io, client, &server);
 }
@@ -116,7 +116,7 @@ TEST_F(HttpTlsTest, IpAddressUrlIsVerifiedAgainstTheIpSan) {
   ClientConfig config = config_for(server);
   config.base_url = "https://127.0.0.1:" + std::to_string(server.port());
   Client client(io.get_executor(), config);
-  const Result<Response> reply = send(client, Request::get("/echo"));
+  const Result<Response> reply = send(client, Request::get(server.url("/echo")));
   ASSERT_TRUE(reply) << test::describe(reply);
   test::close_and_expect_clean(io, client, &server);
 }
@@ -129,7 +129,7 @@ TEST_F(HttpTlsTest, ClientCertificateIsPresentedWhenConfigured) {
   config.tls.cert_file = certs().client_cert();
   config.tls.key_file = certs().client_key();
   Client client(io.get_executor(), config);
-  const Result<Response> reply = send(client, Request::get("/echo"));
+  const Result<Response> reply = send(client, Request::get(server.url("/echo")));
   ASSERT_TRUE(reply) << test::describe(reply);
   EXPECT_EQ(reply->status, 200u);
   test::close_and_expect_clean(io, client, &server);
@@ -140,7 +140,7 @@ TEST_F(HttpTlsTest, WithoutAClientCertificateARequiringServerRefuses) {
   options.client_ca_file = certs().ca_file();
   HttpServer server(options);
   Client client(io.get_executor(), config_for(server));
-  const Result<Response> reply = send(client, Request::get("/echo"));
+  const Result<Response> reply = send(client, Request::get(server.url("/echo")));
   // With TLS 1.3 the refusal can arrive after the client finished its handshake, so it may be
   // reported as a TLS error or as a lost connection; it is never a response.
   ASSERT_FALSE(reply) << test::describe(reply);
@@ -157,7 +157,7 @@ TEST_F(HttpTlsTest, ServerClosingAnIdleTlsConnectionNeverSurfacesForGets) {
   config.pool.keepalive_expiry = 10s;
   Client client(io.get_executor(), config);
   for (int i = 0; i < 3; ++i) {
-    const Result<Response> reply = send(client, Request::get("/echo"));
+    const Result<Response> reply = send(client, Request::get(server.url("/echo")));
     ASSERT_TRUE(reply) << "request " << i << ": " << test::describe(reply);
     std::this_thread::sleep_for(150ms);
   }
@@ -168,8 +168,8 @@ TEST_F(HttpTlsTest, ServerClosingAnIdleTlsConnectionNeverSurfacesForGets) {
 TEST_F(HttpTlsTest, StaleTlsConnectionIsResentForAGet) {
   HttpServer server(localhost());
   Client client(io.get_executor(), config_for(server));
-  ASSERT_TRUE(send(client, Request::get("/status/200")));
-  const Result<Response> reply = send(client, Request::get("/eof-if-reused"));
+  ASSERT_TRUE(send(client, Request::get(server.url("/status/200"))));
+  const Result<Response> reply = send(client, Request::get(server.url("/eof-if-reused")));
   ASSERT_TRUE(reply) << test::describe(reply);
   EXPECT_EQ(reply->body, "fresh");
   EXPECT_EQ(client.stats().pool.stale_retries, 1u);

@@ -15,8 +15,10 @@
 
 namespace bulwark::test {
 
-/// A client for `server`: its base URL, short connect timeout, and no retry or breaker, so that
-/// each test sees exactly the attempts it makes (tests that exercise them turn them on).
+/// A client for `server`: its base URL (though most tests send absolute `server.url(...)` URLs,
+/// leaving base-URL resolution to the tests about it), short connect timeout, and no retry or
+/// breaker, so that each test sees exactly the attempts it makes (tests that exercise them turn
+/// them on).
 inline http::ClientConfig http_config(const HttpServer& server) {
   http::ClientConfig config;
   config.name = "test";
