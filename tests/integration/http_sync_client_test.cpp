@@ -22,6 +22,7 @@ using test::HttpServer;
 
 struct HttpSyncClientTest : ::testing::Test {
   HttpServer server;
+  // Two threads: the client's handlers must be safe on a multi-threaded executor.
   Runtime runtime{{.threads = 2}};
 
   ClientConfig config() {
