@@ -31,6 +31,12 @@ PipelineConfig pipeline_config(const ClientConfig& config, const std::shared_ptr
   // total), where they can name what ran out; the pipeline adds no timer of its own.
   pipeline.retry = config.retry;
   pipeline.circuit_breaker = config.circuit_breaker;
+  if (pipeline.circuit_breaker && !pipeline.circuit_breaker->classify) {
+    // A full pool is this process's congestion, not the service failing.
+    pipeline.circuit_breaker->classify = [](const std::error_code& ec) {
+      return ec == errc::pool_timeout ? Verdict::ignored : default_failure_classifier(ec);
+    };
+  }
   pipeline.rate_limiter = config.rate_limiter;
   pipeline.bulkhead = config.bulkhead;
   return pipeline;

@@ -27,6 +27,7 @@
 #include <poll.h>
 
 #include <array>
+#include <optional>
 
 namespace bulwark::http::detail {
 namespace {
@@ -208,6 +209,9 @@ asio::awaitable<std::variant<ExchangeResult, ExchangeFailure>> Connection::excha
                           config.limits.max_body_bytes),
               true};
     }
+    if (ec == asio::error::operation_aborted) {
+      return {make_error_code(errc::cancelled), fmt::format("{}: cancelled", stage), started};
+    }
     if (is_connection_drop(ec)) {
       return {make_error_code(errc::connection_lost),
               fmt::format("{}: {}", stage,
@@ -233,28 +237,34 @@ asio::awaitable<std::variant<ExchangeResult, ExchangeFailure>> Connection::excha
   }
   if (ec) co_return failure(write_limit, "sending the request", "write", config.timeouts.write);
 
-  // Read the status line and headers.
-  bhttp::response_parser<bhttp::buffer_body> parser;
-  parser.header_limit(config.limits.max_header_bytes);
-  // A streamed body may be any size: only its pieces are held in memory. (The limit is checked
-  // against Content-Length as soon as the header is complete, so it is set before reading it.)
-  if (body_callback) {
-    parser.body_limit(boost::none);
-  } else {
-    parser.body_limit(config.limits.max_body_bytes);
+  // Read the status line and headers, skipping interim (1xx) responses such as 103 Early Hints.
+  std::optional<bhttp::response_parser<bhttp::buffer_body>> reader;
+  Expiry read_limit{};
+  for (;;) {
+    reader.emplace();
+    reader->header_limit(config.limits.max_header_bytes);
+    // A streamed body may be any size: only its pieces are held in memory. (The limit is checked
+    // against Content-Length as soon as the header is complete, so it is set before reading.)
+    if (body_callback) {
+      reader->body_limit(boost::none);
+    } else {
+      reader->body_limit(config.limits.max_body_bytes);
+    }
+    if (request.method() == bhttp::verb::head) reader->skip(true);
+    read_limit = expiry(config.timeouts.read, deadline);
+    lowest().expires_at(read_limit.at);
+    if (auto* tcp = std::get_if<std::unique_ptr<Tcp>>(&stream_)) {
+      co_await bhttp::async_read_header(**tcp, buffer_, *reader, token);
+    } else {
+      co_await bhttp::async_read_header(*std::get<std::unique_ptr<Tls>>(stream_), buffer_, *reader,
+                                        token);
+    }
+    started = started || reader->got_some();
+    if (ec) co_return failure(read_limit, "reading the response", "read", config.timeouts.read);
+    const unsigned status = reader->get().result_int();
+    if (status < 100 || status >= 200 || status == 101) break;
   }
-  if (request.method() == bhttp::verb::head) parser.skip(true);
-
-  Expiry read_limit = expiry(config.timeouts.read, deadline);
-  lowest().expires_at(read_limit.at);
-  if (auto* tcp = std::get_if<std::unique_ptr<Tcp>>(&stream_)) {
-    co_await bhttp::async_read_header(**tcp, buffer_, parser, token);
-  } else {
-    co_await bhttp::async_read_header(*std::get<std::unique_ptr<Tls>>(stream_), buffer_, parser,
-                                      token);
-  }
-  started = parser.got_some();
-  if (ec) co_return failure(read_limit, "reading the response", "read", config.timeouts.read);
+  auto& parser = *reader;
 
   ExchangeResult result;
   const auto& header = parser.get();
@@ -266,6 +276,10 @@ asio::awaitable<std::variant<ExchangeResult, ExchangeFailure>> Connection::excha
   const bool redirect = following_redirects && header.result_int() >= 300 &&
                         header.result_int() < 400 && result.headers.contains("Location");
   const BodyCallback* on_body = body_callback && !redirect ? &body_callback : nullptr;
+  if (on_body == nullptr && parser.content_length() &&
+      *parser.content_length() <= config.limits.max_body_bytes) {
+    result.body.reserve(static_cast<std::size_t>(*parser.content_length()));
+  }
 
   // Read the body, a piece at a time.
   std::array<char, body_piece> piece;

@@ -59,7 +59,7 @@ Target from_absolute(const boost::urls::url& url, std::string_view original) {
 }
 
 boost::urls::url parse_absolute(std::string_view text, std::string_view what) {
-  auto parsed = boost::urls::parse_absolute_uri(text);
+  auto parsed = boost::urls::parse_uri(text);
   if (!parsed) {
     reject(fmt::format("{} '{}' is not a valid absolute URL: {}", what, shown(text),
                        parsed.error().message()));
@@ -83,28 +83,27 @@ std::string Origin::host_header() const {
 Target resolve_target(std::string_view base_url, std::string_view url,
                       const std::vector<std::pair<std::string, std::string>>& query) {
   boost::urls::url full;
-  const bool absolute = url.starts_with("http://") || url.starts_with("https://") ||
-                        url.find("://") != std::string_view::npos;
+  // "scheme://" before any path, query or fragment ("/next?to=http://x" is relative).
+  const auto scheme_end = url.find("://");
+  const bool absolute =
+      scheme_end != std::string_view::npos && url.find_first_of("/?#") > scheme_end;
   if (absolute) {
     full = parse_absolute(url, "URL");
   } else {
     if (base_url.empty()) {
       reject(fmt::format("URL '{}' is relative and the client has no base_url", shown(url)));
     }
-    full = parse_absolute(base_url, "base_url");
+    const boost::urls::url base = parse_absolute(base_url, "base_url");
+    if (base.has_query() || base.has_fragment()) {
+      reject(fmt::format("base_url '{}' must not have a query or fragment", shown(base_url)));
+    }
     // Relative URLs extend the base URL's path ("/v1" + "/embeddings"), as service clients
     // expect, rather than replacing it as RFC 3986 reference resolution would.
-    auto relative = boost::urls::parse_origin_form(
-        url.empty() || url.front() == '/' ? std::string(url) : "/" + std::string(url));
-    if (!relative) {
-      reject(
-          fmt::format("URL '{}' is not a valid path: {}", shown(url), relative.error().message()));
-    }
-    std::string path(full.encoded_path());
-    while (!path.empty() && path.back() == '/') path.pop_back();
-    path += relative->encoded_path();
-    full.set_encoded_path(path);
-    if (relative->has_query()) full.set_encoded_query(relative->encoded_query());
+    std::string joined(base.buffer());
+    while (!joined.empty() && joined.back() == '/') joined.pop_back();
+    if (url.empty() || url.front() != '/') joined.push_back('/');
+    joined += url;
+    full = parse_absolute(joined, "URL");
   }
   full.remove_fragment();
   for (const auto& [name, value] : query) full.params().append({name, value});
