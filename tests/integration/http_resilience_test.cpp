@@ -135,7 +135,7 @@ TEST_F(HttpResilienceTest, APostWithoutIdempotencyKeyIsNotRetried) {
 TEST_F(HttpResilienceTest, ARequestThatNeverLeftIsRetriedEvenForAPost) {
   // Connection refused: the POST cannot have reached the service, so it is safe to retry.
   ClientConfig config = test::http_config(server);
-  config.retry = quick_retry(20);
+  config.retry = quick_retry(50);
   config.retry->backoff = {.initial = 20ms, .max = 20ms, .jitter = Jitter::none};
   Client client(io.get_executor(), config);
   server.down();
