@@ -273,11 +273,15 @@ struct ClientManager::Impl {
             std::make_shared<http::Client>(executor, checker_config(service, config.health));
         target.check = [checker = entry->checker, path = service.health_path,
                         expected = service.expected_status]() -> asio::awaitable<CheckResult> {
-          Result<http::Response> reply = co_await checker->execute(http::Request::get(path));
-          if (!reply) co_return CheckResult{false, sanitized(reply.error().message())};
-          if (reply->status != expected) {
-            co_return CheckResult{false, fmt::format("GET {} answered {}, expected {}", path,
-                                                     reply->status, expected)};
+          http::Response reply;
+          try {
+            reply = co_await checker->send(http::Request::get(path));
+          } catch (const std::exception& error) {
+            co_return CheckResult{false, sanitized(error.what())};
+          }
+          if (reply.status != expected) {
+            co_return CheckResult{
+                false, fmt::format("GET {} answered {}, expected {}", path, reply.status, expected)};
           }
           co_return CheckResult{true, {}};
         };
@@ -313,9 +317,11 @@ struct ClientManager::Impl {
       entry->checker =
           std::make_shared<redis::Client>(executor, checker_config(database, config.health));
       target.check = [checker = entry->checker]() -> asio::awaitable<CheckResult> {
-        Result<redis::Value> reply = co_await checker->execute(redis::make_command("PING"));
-        if (!reply) co_return CheckResult{false, sanitized(reply.error().message())};
-        if (reply->is_error()) co_return CheckResult{false, sanitized(reply->error_message())};
+        try {
+          (void)co_await checker->command(redis::make_command("PING"));
+        } catch (const std::exception& error) {
+          co_return CheckResult{false, sanitized(error.what())};
+        }
         co_return CheckResult{true, {}};
       };
       target.breaker_state = [entry] {
