@@ -1,7 +1,9 @@
 // ClientManager against real servers: a test HTTP server that goes down and comes back, a real
 // redis-server killed and restarted, slow health checks, and stop() with calls in flight.
 #include "bulwark/manager/client_manager.hpp"
+#include "bulwark/observe/registry.hpp"
 #include "support/http_server.hpp"
+#include "support/promtool.hpp"
 #include "support/redis_server.hpp"
 
 #include <gtest/gtest.h>
@@ -123,7 +125,7 @@ TEST(ClientManager, ASlowHealthCheckTimesOutWithoutDelayingTheOthers) {
   EXPECT_EQ(report.find("fast")->state, HealthState::healthy);
   EXPECT_LT(report.find("fast")->latency, 300ms);
   EXPECT_EQ(report.find("slow")->state, HealthState::degraded);
-  EXPECT_NE(report.find("slow")->last_error.find("timed out after 300ms"), std::string::npos)
+  EXPECT_NE(report.find("slow")->last_error.find("timed out"), std::string::npos)
       << report.find("slow")->last_error;
 }
 
@@ -233,6 +235,48 @@ TEST(ClientManager, StopGivesUpWaitingAtItsDeadline) {
   slow.wait();  // The call finishes on its own; its connection is closed, not kept.
   EXPECT_TRUE(HttpServer::wait_for([&] { return client->stats().pool.active == 0; }));
   EXPECT_EQ(client->stats().pool.idle, 0U);
+}
+
+TEST(ClientManager, MetricsCountCallsBreakerPoolsAndHealthAndPassPromtool) {
+  HttpServer server;
+  RedisServer redis_server;
+  ManagerConfig config;
+  config.health = fast_health();
+  config.services.push_back(service("svc", server, "/health"));
+  config.redis.push_back(database("cache", redis_server, 0));
+  ClientManager manager(config);
+  auto client = manager.http_sync("svc");
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(client->get("/ok").status, 200U);
+  server.fail_next("/flaky", 1, 503);
+  EXPECT_EQ(client->get("/flaky").status, 200U) << "retried once";
+  EXPECT_EQ(client->get("/missing-is-fine/status/404").status, 200U);
+  manager.redis_sync("cache")->set("k", "v");
+  server.down();
+  EXPECT_FALSE(client->execute(http::Request::get("/down")));
+  (void)manager.check_now_blocking();
+
+  const std::string text = manager.metrics().expose();
+  const auto has = [&](std::string_view line) { return text.find(line) != std::string::npos; };
+  EXPECT_TRUE(has("bulwark_client_calls_total{client=\"svc\",outcome=\"success\"} 5")) << text;
+  EXPECT_TRUE(has("bulwark_client_calls_total{client=\"svc\",outcome=\"connect_failed\"} 1"))
+      << text;
+  EXPECT_TRUE(has("bulwark_client_calls_total{client=\"cache\",outcome=\"success\"} 1")) << text;
+  EXPECT_TRUE(has("bulwark_retries_total{client=\"svc\"} 3")) << text;  // 1 after the 503, 2 down
+  EXPECT_TRUE(has("bulwark_client_call_duration_seconds_count{client=\"svc\"} 6")) << text;
+  // The three failed attempts of the last call opened the breaker (3 consecutive failures).
+  EXPECT_TRUE(has("bulwark_circuit_breaker_state{client=\"svc\",state=\"open\"} 1")) << text;
+  EXPECT_TRUE(
+      has("bulwark_circuit_breaker_transitions_total{client=\"svc\",from=\"closed\","
+          "to=\"open\"} 1"))
+      << text;
+  EXPECT_TRUE(has("bulwark_pool_connections{client=\"svc\",state=\"active\"} 0")) << text;
+  EXPECT_TRUE(has("bulwark_health_state{client=\"svc\",state=\"failed\"} 1")) << text;
+  EXPECT_TRUE(has("bulwark_health_state{client=\"cache\",state=\"healthy\"} 1")) << text;
+
+  const auto promtool = test::find_promtool();
+  if (promtool.empty()) GTEST_SKIP() << "promtool not installed (Debian package prometheus)";
+  const test::PromtoolResult result = test::check_metrics(promtool, text);
+  EXPECT_EQ(result.exit_code, 0) << result.output << "\n" << text;
 }
 
 TEST(ClientManager, ProcessWideInstance) {

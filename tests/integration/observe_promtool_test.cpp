@@ -4,56 +4,19 @@
 // a histogram, collected gauges, escaping, special values and the dropped-series counter.
 #include "bulwark/observe/catalogue.hpp"
 #include "bulwark/observe/registry.hpp"
+#include "support/promtool.hpp"
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <array>
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <string>
 
 namespace bulwark::observe {
 namespace {
 
-std::filesystem::path find_promtool() {
-  for (const char* dir : {"/usr/bin", "/usr/local/bin", "/bin"}) {
-    const std::filesystem::path candidate = std::filesystem::path(dir) / "promtool";
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return {};
-}
-
-struct PromtoolResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together: the problems it found
-};
-
-// Runs `promtool check metrics < file`: its exit code and whatever problems it printed.
-PromtoolResult check_metrics(const std::filesystem::path& promtool, const std::string& text) {
-  const std::filesystem::path file = std::filesystem::temp_directory_path() /
-                                     ("bulwark_metrics_" + std::to_string(::getpid()) + ".prom");
-  {
-    std::ofstream out(file, std::ios::binary);
-    out << text;
-  }
-  PromtoolResult result;
-  const std::string command = promtool.string() + " check metrics < " + file.string() + " 2>&1";
-  if (FILE* pipe = ::popen(command.c_str(), "r")) {
-    std::array<char, 4096> buffer{};
-    std::size_t n = 0;
-    while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
-      result.output.append(buffer.data(), n);
-    }
-    const int status = ::pclose(pipe);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  std::filesystem::remove(file);
-  return result;
-}
+using test::check_metrics;
+using test::find_promtool;
+using test::PromtoolResult;
 
 class Promtool : public ::testing::Test {
  protected:
