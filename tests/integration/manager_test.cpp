@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
 #include <future>
@@ -277,6 +279,27 @@ TEST(ClientManager, MetricsCountCallsBreakerPoolsAndHealthAndPassPromtool) {
   if (promtool.empty()) GTEST_SKIP() << "promtool not installed (Debian package prometheus)";
   const test::PromtoolResult result = test::check_metrics(promtool, text);
   EXPECT_EQ(result.exit_code, 0) << result.output << "\n" << text;
+}
+
+TEST(ClientManager, RunsOnAnExternalExecutor) {
+  HttpServer server;
+  asio::io_context io;
+  auto work = asio::make_work_guard(io);
+  std::thread runner([&] { io.run(); });
+  {
+    ManagerConfig config;
+    config.services.push_back(service("svc", server, "/health"));
+    ClientManager manager(config, io.get_executor());
+    auto reply = asio::co_spawn(io, manager.http("svc")->send(http::Request::get("/x")),
+                                asio::use_future)
+                     .get();
+    EXPECT_EQ(reply.status, 200U);
+    EXPECT_EQ(manager.http_sync("svc")->get("/y").status, 200U);
+    EXPECT_EQ(manager.check_now_blocking().state, HealthState::healthy);
+    manager.stop();
+  }
+  work.reset();
+  runner.join();
 }
 
 TEST(ClientManager, ProcessWideInstance) {
