@@ -86,9 +86,10 @@ bool is_ip_literal(const std::string& host) {
   return !ec;
 }
 
-asio::awaitable<asio::ip::tcp::resolver::results_type> resolve(
-    const asio::strand<asio::any_io_executor>& strand, const Origin& origin, Deadline deadline,
-    const std::string& where) {
+asio::awaitable<asio::ip::tcp::resolver::results_type> resolve(const asio::any_io_executor& strand,
+                                                               const Origin& origin,
+                                                               Deadline deadline,
+                                                               const std::string& where) {
   const std::string port = std::to_string(origin.port);
   boost::system::error_code ec;
   const asio::ip::address address = asio::ip::make_address(origin.host, ec);
@@ -114,9 +115,7 @@ asio::awaitable<std::unique_ptr<Connection>> Connection::open(
     asio::ssl::context* tls, TlsSessions* sessions, Deadline deadline) {
   const std::string where = origin.key();
   const Expiry limit = expiry(config.timeouts.connect, deadline);
-  // A strand per connection: Beast's timeout timer and the socket's handlers must not run
-  // concurrently when the client's executor has several threads.
-  auto strand = asio::make_strand(std::move(executor));
+  const asio::any_io_executor& strand = executor;
   const auto endpoints = co_await resolve(strand, origin, limit.at, where);
 
   auto tcp = std::make_unique<Tcp>(strand);
