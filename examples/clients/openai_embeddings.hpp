@@ -8,10 +8,11 @@
 ///         executor, examples::openai::EmbeddingsClient::http_config(
 ///                       "https://api.openai.com/v1", bulwark::Secret(key)));
 ///     examples::openai::EmbeddingsClient openai(
-///         http, {.name = "openai", .cache = bulwark::CacheConfig{.max_entries = 10'000}});
-///     auto reply = co_await openai.create({.model = "text-embedding-3-small",
-///                                          .input = {"first text", "second text"}});
-///     // reply.data[i].embedding is the vector of input[i]
+///         http, {.name = "openai", .cache = bulwark::CacheConfig{.max_entries = 10'000}},
+///         "text-embedding-3-small");
+///     std::vector<std::string> texts{"first text", "second text"};
+///     auto reply = co_await openai.create(texts);
+///     // reply.data[i].embedding is the vector of texts[i]
 ///
 /// An embedding depends only on the model and the text, so `create` asks for its response to be
 /// cached by default (when the ServiceClient has a cache): the same request twice costs one call.
@@ -36,22 +37,25 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 namespace examples::openai {
 
-struct EmbeddingsRequest {
-  std::string model = "text-embedding-3-small";
-  std::vector<std::string> input{};  ///< One embedding is returned per text, in this order.
+/// Trivially copyable, so that it can be written inline in a `co_await` expression (see
+/// `bulwark::RequestOptions` for why that matters with GCC 12).
+struct EmbeddingOptions {
   /// Length of the vectors, for models that can shorten them; absent = the model's.
   std::optional<std::size_t> dimensions{};
 };
+static_assert(std::is_trivially_copyable_v<EmbeddingOptions>);
 
 struct Embedding {
-  std::size_t index = 0;  ///< Position of its text in `input`.
+  std::size_t index = 0;  ///< Position of its text in the input.
   std::vector<float> embedding{};
 };
 
@@ -69,7 +73,16 @@ struct EmbeddingsResponse {
 
 class EmbeddingsClient : public bulwark::ServiceClient {
  public:
-  using ServiceClient::ServiceClient;
+  static constexpr const char* default_model = "text-embedding-3-small";
+
+  /// `model` is sent with every request.
+  explicit EmbeddingsClient(std::shared_ptr<bulwark::http::Client> client,
+                            bulwark::ServiceClientConfig config = {},
+                            std::string model = default_model)
+      : ServiceClient(std::move(client), std::move(config)), model_(std::move(model)) {}
+  EmbeddingsClient(bulwark::ClientProvider provider, bulwark::ServiceClientConfig config,
+                   std::string model = default_model)
+      : ServiceClient(std::move(provider), std::move(config)), model_(std::move(model)) {}
 
   /// A client config for the API at `base_url` ("https://api.openai.com/v1"), authenticating with
   /// `Authorization: Bearer <api_key>`.
@@ -82,33 +95,39 @@ class EmbeddingsClient : public bulwark::ServiceClient {
     return config;
   }
 
-  /// `POST /embeddings`. Cached by default (`cache_response`); pass `{.bypass_cache = true}` to
-  /// always reach the API.
-  boost::asio::awaitable<EmbeddingsResponse> create(EmbeddingsRequest request,
-                                                    bulwark::RequestOptions options = {
+  [[nodiscard]] const std::string& model() const noexcept { return model_; }
+
+  /// `POST /embeddings` for every text of `input`. Cached by default (`cache_response`); pass
+  /// `{.bypass_cache = true}` as `request_options` to always reach the API.
+  boost::asio::awaitable<EmbeddingsResponse> create(std::vector<std::string> input,
+                                                    EmbeddingOptions options = {},
+                                                    bulwark::RequestOptions request_options = {
                                                         .cache_response = true}) {
-    const std::size_t count = request.input.size();
-    const boost::json::value body =
-        co_await post_json("/embeddings", request_body(std::move(request)), std::move(options));
+    const std::size_t count = input.size();
+    const boost::json::value body = co_await post_json(
+        "/embeddings", request_body(model_, std::move(input), options), request_options);
     co_return parse_embeddings(body, count, {name(), "embeddings"});
   }
 
   /// The vector of one text.
-  boost::asio::awaitable<std::vector<float>> embed(std::string text,
-                                                   std::string model = "text-embedding-3-small") {
-    EmbeddingsResponse reply = co_await create(one_text(std::move(text), std::move(model)));
+  boost::asio::awaitable<std::vector<float>> embed(std::string text) {
+    std::vector<std::string> input;
+    input.push_back(std::move(text));
+    EmbeddingsResponse reply = co_await create(std::move(input));
     co_return std::move(reply.data.front().embedding);
   }
 
-  // Bodies are built and replies read in plain functions: the coroutines above only send. (This
-  // also keeps braced initializer lists out of coroutines, which GCC 12 mishandles.)
+  // The body is built and the reply read in plain functions: the coroutines above only send.
+  // (This also keeps braced initializer lists out of coroutines, which GCC 12 mishandles.)
 
-  [[nodiscard]] static boost::json::object request_body(EmbeddingsRequest request) {
-    boost::json::array input;
-    input.reserve(request.input.size());
-    for (std::string& text : request.input) input.emplace_back(std::move(text));
-    boost::json::object body{{"model", std::move(request.model)}, {"input", std::move(input)}};
-    if (request.dimensions) body["dimensions"] = *request.dimensions;
+  [[nodiscard]] static boost::json::object request_body(const std::string& model,
+                                                        std::vector<std::string> input,
+                                                        const EmbeddingOptions& options) {
+    boost::json::array texts;
+    texts.reserve(input.size());
+    for (std::string& text : input) texts.emplace_back(std::move(text));
+    boost::json::object body{{"model", model}, {"input", std::move(texts)}};
+    if (options.dimensions) body["dimensions"] = *options.dimensions;
     return body;
   }
 
@@ -142,12 +161,7 @@ class EmbeddingsClient : public bulwark::ServiceClient {
   }
 
  private:
-  static EmbeddingsRequest one_text(std::string text, std::string model) {
-    EmbeddingsRequest request;
-    request.model = std::move(model);
-    request.input.push_back(std::move(text));
-    return request;
-  }
+  std::string model_;
 };
 
 }  // namespace examples::openai

@@ -34,6 +34,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -71,13 +72,15 @@ struct Point {
   boost::json::object payload{};  ///< Any JSON stored with the point.
 };
 
-struct SearchRequest {
-  std::vector<float> vector{};
+/// Trivially copyable, so that it can be written inline in a `co_await` expression (see
+/// `bulwark::RequestOptions` for why that matters with GCC 12).
+struct SearchOptions {
   std::size_t limit = 10;  ///< Most points returned.
   bool with_payload = true;
   /// Only points scoring at least this; absent = no threshold.
   std::optional<float> score_threshold{};
 };
+static_assert(std::is_trivially_copyable_v<SearchOptions>);
 
 struct ScoredPoint {
   PointId id{};
@@ -119,7 +122,7 @@ class QdrantClient : public bulwark::ServiceClient {
   /// ServiceClient has a cache.
   boost::asio::awaitable<std::vector<std::string>> list_collections(
       bulwark::RequestOptions options = {}) {
-    const boost::json::value body = co_await get_json("/collections", {}, std::move(options));
+    const boost::json::value body = co_await get_json("/collections", {}, options);
     co_return parse_collections(body, {name(), "list_collections"});
   }
 
@@ -139,17 +142,19 @@ class QdrantClient : public bulwark::ServiceClient {
     auto request = bulwark::http::Request::put(collection_path(collection) + "/points")
                        .query("wait", wait ? "true" : "false")
                        .json(upsert_body(std::move(points)));
-    const boost::json::value body = co_await call_json(std::move(request));
+    const boost::json::value body = co_await call_json(std::move(request), {});
     const bulwark::JsonField result = bulwark::JsonField(body, {name(), "upsert"})["result"];
     co_return UpdateResult{result["operation_id"].uint64(), result["status"].string()};
   }
 
-  /// `POST /collections/{name}/points/search`: the points nearest to `request.vector`, best
-  /// first. A POST, so it is cached only with `options.cache_response`.
-  boost::asio::awaitable<SearchResponse> search(std::string collection, SearchRequest request,
-                                                bulwark::RequestOptions options = {}) {
-    const boost::json::value body = co_await post_json(
-        collection_path(collection) + "/points/search", search_body(request), std::move(options));
+  /// `POST /collections/{name}/points/search`: the points nearest to `vector`, best first. A
+  /// POST, so it is cached only with `request_options.cache_response`.
+  boost::asio::awaitable<SearchResponse> search(std::string collection, std::vector<float> vector,
+                                                SearchOptions options = {},
+                                                bulwark::RequestOptions request_options = {}) {
+    const boost::json::value body =
+        co_await post_json(collection_path(collection) + "/points/search",
+                           search_body(vector, options), request_options);
     co_return parse_search(body, {name(), "search"});
   }
 
@@ -171,11 +176,12 @@ class QdrantClient : public bulwark::ServiceClient {
     return {{"points", std::move(items)}};
   }
 
-  [[nodiscard]] static boost::json::object search_body(const SearchRequest& request) {
-    boost::json::object query{{"vector", to_json(request.vector)},
-                              {"limit", request.limit},
-                              {"with_payload", request.with_payload}};
-    if (request.score_threshold) query["score_threshold"] = *request.score_threshold;
+  [[nodiscard]] static boost::json::object search_body(const std::vector<float>& vector,
+                                                       const SearchOptions& options) {
+    boost::json::object query{{"vector", to_json(vector)},
+                              {"limit", options.limit},
+                              {"with_payload", options.with_payload}};
+    if (options.score_threshold) query["score_threshold"] = *options.score_threshold;
     return query;
   }
 

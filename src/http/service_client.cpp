@@ -113,8 +113,10 @@ void validate(const ServiceClientConfig& config, std::vector<ConfigIssue>& issue
 }
 
 ServiceError::ServiceError(std::error_code ec, ErrorContext context, unsigned status,
-                           std::string service_message)
-    : Error(ec, std::move(context), fmt::format("HTTP {}: {}", status, service_message)),
+                           std::string_view reason, std::string service_message)
+    : Error(ec, std::move(context),
+            fmt::format("HTTP {}{}{}: {}", status, reason.empty() ? "" : " ", reason,
+                        service_message)),
       status_(status),
       service_message_(std::move(service_message)) {}
 
@@ -162,7 +164,6 @@ std::string ServiceClient::encode_path_segment(std::string_view segment) {
 }
 
 http::Request ServiceClient::prepare(http::Request request, const RequestOptions& options) const {
-  for (const auto& [name, value] : options.headers) request.headers.set(name, value);
   if (options.timeout) request.total_timeout = *options.timeout;
   if (!request.headers.contains("Accept")) request.headers.set("Accept", "application/json");
   return request;
@@ -187,16 +188,16 @@ void ServiceClient::raise(const http::Response& response, std::string operation)
   } catch (...) {
     message = excerpt(response.body);
   }
-  if (!response.reason.empty()) message = fmt::format("{}: {}", response.reason, message);
   try {
     response.raise_for_status();
   } catch (const Error& error) {
     // The code as `raise_for_status` judges the status; the message as the service gave it.
-    throw ServiceError(error.code(), std::move(context), response.status, std::move(message));
+    throw ServiceError(error.code(), std::move(context), response.status, response.reason,
+                       std::move(message));
   }
   // 1xx and 3xx: not an answer a JSON call can use.
   throw ServiceError(make_error_code(errc::protocol_error), std::move(context), response.status,
-                     std::move(message));
+                     response.reason, std::move(message));
 }
 
 std::string ServiceClient::error_message(const http::Response& response) const {

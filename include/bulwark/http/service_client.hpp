@@ -34,6 +34,12 @@
 /// 4xx, `server_error` for 5xx and 429, `protocol_error` for 1xx and 3xx); `protocol_error` for a
 /// body that is not JSON; `ServiceUnavailable` (`not_found`) when the provider has no client.
 ///
+/// GCC 12: a braced temporary of a struct that has non-trivial members (a string, a vector)
+/// inside a `co_await` expression is miscompiled — its members are built at the wrong address
+/// and freed twice. Parameters of the coroutines here, and of typed clients written on them, are
+/// therefore standard types (string, vector, JSON) or trivially copyable option structs such as
+/// `RequestOptions`, which are safe to write inline.
+///
 /// Thread-safety: every member may be called concurrently from any thread or coroutine.
 /// Lifetime: the ServiceClient must outlive its calls (including a `batch`).
 
@@ -43,7 +49,6 @@
 #include "bulwark/core/duration.hpp"
 #include "bulwark/core/error.hpp"
 #include "bulwark/http/client.hpp"
-#include "bulwark/http/headers.hpp"
 #include "bulwark/http/json_field.hpp"
 #include "bulwark/http/request.hpp"
 #include "bulwark/http/response.hpp"
@@ -59,6 +64,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -97,6 +103,11 @@ void validate(const ServiceClientConfig& config, std::vector<ConfigIssue>& issue
 using Query = std::vector<std::pair<std::string, std::string>>;
 
 /// Per-call options: `co_await api.get_json("/items", {}, {.bypass_cache = true})`.
+///
+/// Trivially copyable on purpose, so that it can be written inline as above: GCC 12 miscompiles
+/// a braced temporary of a struct with non-trivial members (a string, a vector) inside a
+/// `co_await` expression — the members are built at the wrong address and freed twice. Header
+/// fields for one call therefore go on an `http::Request` passed to `call_json`.
 struct RequestOptions {
   /// Neither read nor fill the response cache for this call: it always reaches the service.
   bool bypass_cache = false;
@@ -105,11 +116,11 @@ struct RequestOptions {
   bool cache_response = false;
   /// How long this response stays cached; absent = the cache config's TTL; 0 = until evicted.
   std::optional<Duration> cache_ttl{};
-  /// Header fields added to the request (and part of its cache key).
-  http::Headers headers{};
   /// Bound on this call, retries included; absent = the HTTP client's `timeouts.total`.
   std::optional<Duration> timeout{};
 };
+static_assert(std::is_trivially_copyable_v<RequestOptions>,
+              "RequestOptions is written inline in co_await expressions; see its comment");
 
 /// The outcome of one health check.
 struct HealthCheckResult {
@@ -138,11 +149,12 @@ struct ServiceStats {
 };
 
 /// A response outside 2xx. `what()` reads like
-/// `qdrant: GET /collections/docs: the service refused the request: 404 Not Found: Not found:
-/// Collection `docs` doesn't exist!`.
+/// `qdrant: GET /collections/docs (attempt 1): the service refused the request: HTTP 404 Not
+/// Found: Not found: Collection `docs` doesn't exist!`.
 class ServiceError : public Error {
  public:
-  ServiceError(std::error_code ec, ErrorContext context, unsigned status,
+  /// `reason` is the response's reason phrase (may be empty).
+  ServiceError(std::error_code ec, ErrorContext context, unsigned status, std::string_view reason,
                std::string service_message);
 
   /// The HTTP status.
