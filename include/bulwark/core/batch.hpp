@@ -24,6 +24,10 @@
 /// with whatever their operations report) and starts no more; items never started report
 /// `errc::cancelled`.
 ///
+/// GCC 12: a lambda that captures by value (a string, a shared_ptr) written inside the `co_await`
+/// expression is destroyed twice (a compiler bug). Capture by reference, as above, or declare
+/// the lambda in a statement of its own before the `co_await`.
+///
 /// Thread-safety: on a multi-threaded executor the calls of `fn` may run on several threads at
 /// once; `fn` must allow that. Lifetime: `items` are moved into the batch, and each call gets a
 /// reference to its item that stays valid until that call completes. `fn` is moved into the
