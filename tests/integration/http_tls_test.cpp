@@ -159,7 +159,7 @@ TEST_F(HttpTlsTest, ServerClosingAnIdleTlsConnectionNeverSurfacesForGets) {
   for (int i = 0; i < 3; ++i) {
     const Result<Response> reply = send(client, Request::get(server.url("/echo")));
     ASSERT_TRUE(reply) << "request " << i << ": " << test::describe(reply);
-    std::this_thread::sleep_for(150ms);
+    std::this_thread::sleep_for(250ms);
   }
   EXPECT_EQ(server.connections_accepted(), 3u);
   test::close_and_expect_clean(io, client, &server);

@@ -386,7 +386,8 @@ struct HttpServer::Impl {
         fields.emplace_back("Retry-After", *seconds);
       co_return co_await reply(response(status, "status " + std::to_string(status), fields, head));
     }
-    if (path == "/echo") {
+    // Also under a prefix (/api/v1/echo) or with more path (/echo/x), for base-URL tests.
+    if (path == "/echo" || path.starts_with("/echo/") || path.ends_with("/echo")) {
       co_return co_await reply(
           response(200, echo(request, target), field("Content-Type", "application/json"), head));
     }

@@ -6,7 +6,7 @@
 //
 // Paths (any path also takes `?delay_ms=N`: wait N ms before answering):
 //   /status/<code>[?retry_after=S]  that status, body "status <code>" (+ Retry-After: S)
-//   /echo                           JSON {method, target, path, query{}, headers{} (lower-case
+//   /echo (also .../echo, /echo/...) JSON {method, target, path, query{}, headers{} (lower-case
 //                                   names, repeated fields joined by ", "), header_list[[n, v]],
 //                                   body}
 //   /bytes/<n>                      n bytes of `pattern(n)`, with Content-Length
