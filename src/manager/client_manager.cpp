@@ -1,10 +1,15 @@
 #include "bulwark/manager/client_manager.hpp"
 
+#include "bulwark/observe/catalogue.hpp"
+#include "bulwark/observe/registry.hpp"
+#include "manager/client_metrics.hpp"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <array>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -85,6 +90,7 @@ struct ClientManager::Impl {
     std::shared_ptr<Client> client;
     std::shared_ptr<Sync> sync;
     std::shared_ptr<Client> checker;
+    std::shared_ptr<detail::ClientMetrics> metrics;
     // Recreation bookkeeping: the client failed since it was last built, and when it may be
     // rebuilt next.
     bool failed = false;
@@ -95,6 +101,7 @@ struct ClientManager::Impl {
   using RedisEntry = Entry<redis::Client, redis::SyncClient, RedisDatabaseConfig>;
 
   ManagerConfig config;
+  std::shared_ptr<observe::Registry> registry = std::make_shared<observe::Registry>();
   std::unique_ptr<Runtime> runtime;  // Own runtime, when no executor was given.
   asio::any_io_executor executor;
   std::mutex sync_runtime_mutex;
@@ -110,6 +117,7 @@ struct ClientManager::Impl {
     bool alive = true;
   };
   std::shared_ptr<Liveness> liveness = std::make_shared<Liveness>();
+  observe::CollectorHandle gauges;
 
   Impl(ManagerConfig manager_config, std::unique_ptr<Runtime> own, asio::any_io_executor exec)
       : config(std::move(manager_config)), runtime(std::move(own)), executor(std::move(exec)) {
@@ -120,16 +128,19 @@ struct ClientManager::Impl {
       auto entry = std::make_unique<HttpEntry>();
       entry->config = &service;
       entry->backoff = config.health.interval;
+      entry->metrics = std::make_shared<detail::ClientMetrics>(registry, service.name);
       http.emplace(service.name, std::move(entry));
     }
     for (const RedisDatabaseConfig& database : config.redis) {
       auto entry = std::make_unique<RedisEntry>();
       entry->config = &database;
       entry->backoff = config.health.interval;
+      entry->metrics = std::make_shared<detail::ClientMetrics>(registry, database.name);
       redis.emplace(database.name, std::move(entry));
     }
     monitor = std::make_unique<HealthMonitor>(executor, config.health);
     add_checks();
+    register_gauges();
     monitor->on_transition([this, live = liveness](const std::string& name, HealthState,
                                                    HealthState to, const std::string&) {
       std::lock_guard lock(live->mutex);
@@ -147,7 +158,39 @@ struct ClientManager::Impl {
       std::lock_guard lock(liveness->mutex);
       liveness->alive = false;
     }
+    gauges.reset();
     monitor->stop();
+  }
+
+  // Values that live in the clients and the monitor, read at each scrape.
+  void register_gauges() {
+    auto& breaker_state = registry->collected_gauge(observe::catalogue::circuit_breaker_state());
+    auto& pool_connections = registry->collected_gauge(observe::catalogue::pool_connections());
+    auto& health_state = registry->collected_gauge(observe::catalogue::health_state());
+    gauges = registry->add_collector([this, &breaker_state, &pool_connections,
+                                      &health_state](observe::CollectorSink& sink) {
+      static constexpr std::array<std::string_view, 5> breaker_states = {
+          "closed", "open", "half_open", "disabled", "forced_open"};
+      static constexpr std::array<std::string_view, 3> health_states = {"healthy", "degraded",
+                                                                        "failed"};
+      const HealthReport report = monitor->report();
+      for (const ClientHealth& client : report.clients) {
+        if (!client.available) continue;
+        if (client.circuit_breaker_state != "none") {
+          for (std::string_view state : breaker_states) {
+            sink.add(breaker_state, {client.name, state},
+                     client.circuit_breaker_state == state ? 1.0 : 0.0);
+          }
+        }
+        sink.add(pool_connections, {client.name, "active"},
+                 static_cast<double>(client.pool.active));
+        sink.add(pool_connections, {client.name, "idle"}, static_cast<double>(client.pool.idle));
+        for (std::string_view state : health_states) {
+          sink.add(health_state, {client.name, state},
+                   to_string(client.state) == state ? 1.0 : 0.0);
+        }
+      }
+    });
   }
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
@@ -178,21 +221,34 @@ struct ClientManager::Impl {
     return *found->second;
   }
 
+  // A new client with the entry's configuration, measured by the entry's metrics.
+  std::shared_ptr<http::Client> build(HttpEntry& entry) {
+    http::ClientConfig client_config = entry.config->client;
+    client_config.on_call = entry.metrics->observer();
+    auto client = std::make_shared<http::Client>(executor, std::move(client_config));
+    entry.metrics->watch(client->resilience());
+    return client;
+  }
+
+  std::shared_ptr<redis::Client> build(RedisEntry& entry) {
+    redis::ClientConfig client_config = entry.config->client;
+    client_config.on_call = entry.metrics->observer();
+    auto client = std::make_shared<redis::Client>(executor, std::move(client_config));
+    entry.metrics->watch(client->resilience());
+    return client;
+  }
+
   std::shared_ptr<http::Client> http_client(HttpEntry& entry) {
     check_open();
     std::lock_guard lock(entry.mutex);
-    if (!entry.client) {
-      entry.client = std::make_shared<http::Client>(executor, entry.config->client);
-    }
+    if (!entry.client) entry.client = build(entry);
     return entry.client;
   }
 
   std::shared_ptr<redis::Client> redis_client(RedisEntry& entry) {
     check_open();
     std::lock_guard lock(entry.mutex);
-    if (!entry.client) {
-      entry.client = std::make_shared<redis::Client>(executor, entry.config->client);
-    }
+    if (!entry.client) entry.client = build(entry);
     return entry.client;
   }
 
@@ -217,11 +273,15 @@ struct ClientManager::Impl {
             std::make_shared<http::Client>(executor, checker_config(service, config.health));
         target.check = [checker = entry->checker, path = service.health_path,
                         expected = service.expected_status]() -> asio::awaitable<CheckResult> {
-          Result<http::Response> reply = co_await checker->execute(http::Request::get(path));
-          if (!reply) co_return CheckResult{false, sanitized(reply.error().message())};
-          if (reply->status != expected) {
-            co_return CheckResult{false, fmt::format("GET {} answered {}, expected {}", path,
-                                                     reply->status, expected)};
+          http::Response reply;
+          try {
+            reply = co_await checker->send(http::Request::get(path));
+          } catch (const std::exception& error) {
+            co_return CheckResult{false, sanitized(error.what())};
+          }
+          if (reply.status != expected) {
+            co_return CheckResult{
+                false, fmt::format("GET {} answered {}, expected {}", path, reply.status, expected)};
           }
           co_return CheckResult{true, {}};
         };
@@ -257,9 +317,11 @@ struct ClientManager::Impl {
       entry->checker =
           std::make_shared<redis::Client>(executor, checker_config(database, config.health));
       target.check = [checker = entry->checker]() -> asio::awaitable<CheckResult> {
-        Result<redis::Value> reply = co_await checker->execute(redis::make_command("PING"));
-        if (!reply) co_return CheckResult{false, sanitized(reply.error().message())};
-        if (reply->is_error()) co_return CheckResult{false, sanitized(reply->error_message())};
+        try {
+          (void)co_await checker->command(redis::make_command("PING"));
+        } catch (const std::exception& error) {
+          co_return CheckResult{false, sanitized(error.what())};
+        }
         co_return CheckResult{true, {}};
       };
       target.breaker_state = [entry] {
@@ -327,14 +389,10 @@ struct ClientManager::Impl {
     bool rebuilt = false;
     if (auto found = http.find(name); found != http.end()) {
       HttpEntry& entry = *found->second;
-      rebuilt = rebuild(entry, state, [&] {
-        return std::make_shared<http::Client>(executor, entry.config->client);
-      });
+      rebuilt = rebuild(entry, state, [&] { return build(entry); });
     } else if (auto found_redis = redis.find(name); found_redis != redis.end()) {
       RedisEntry& entry = *found_redis->second;
-      rebuilt = rebuild(entry, state, [&] {
-        return std::make_shared<redis::Client>(executor, entry.config->client);
-      });
+      rebuilt = rebuild(entry, state, [&] { return build(entry); });
     }
     if (rebuilt) {
       monitor->count_recreation(name);
@@ -454,6 +512,8 @@ HealthReport ClientManager::check_now_blocking() {
 }
 
 const ManagerConfig& ClientManager::config() const noexcept { return impl_->config; }
+
+observe::Registry& ClientManager::metrics() noexcept { return *impl_->registry; }
 
 asio::any_io_executor ClientManager::executor() const noexcept { return impl_->executor; }
 

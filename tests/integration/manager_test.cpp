@@ -1,11 +1,15 @@
 // ClientManager against real servers: a test HTTP server that goes down and comes back, a real
 // redis-server killed and restarted, slow health checks, and stop() with calls in flight.
 #include "bulwark/manager/client_manager.hpp"
+#include "bulwark/observe/registry.hpp"
 #include "support/http_server.hpp"
+#include "support/promtool.hpp"
 #include "support/redis_server.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
 #include <future>
@@ -27,10 +31,11 @@ HttpServiceConfig service(std::string name, const HttpServer& server, std::strin
   config.client.base_url = server.base_url();
   config.client.timeouts.connect = 1s;
   config.client.timeouts.read = 5s;
-  config.client.retry->backoff = {.type = BackoffType::constant, .initial = 10ms,
-                                  .jitter = Jitter::none};
+  config.client.retry->backoff = {
+      .type = BackoffType::constant, .initial = 10ms, .jitter = Jitter::none};
   config.client.circuit_breaker->consecutive_failures = 3;
   config.client.circuit_breaker->recovery_timeout = 1h;  // stays open unless rebuilt
+  config.client.circuit_breaker->max_recovery_timeout = 1h;
   config.health_path = std::move(health_path);
   return config;
 }
@@ -48,7 +53,7 @@ RedisDatabaseConfig database(std::string name, const RedisServer& server, int db
 }
 
 HealthConfig fast_health() {
-  return {.interval = 100ms, .timeout = 500ms, .max_consecutive_failures = 2};
+  return {.interval = 200ms, .timeout = 200ms, .max_consecutive_failures = 2};
 }
 
 TEST(ClientManager, ServiceDownIsDegradedThenFailedThenHealthyAndItsClientRebuilt) {
@@ -82,9 +87,9 @@ TEST(ClientManager, ServiceDownIsDegradedThenFailedThenHealthyAndItsClientRebuil
   auto after = manager.http("svc");
   EXPECT_NE(after.get(), before.get()) << "rebuilt";
   EXPECT_EQ(after->resilience().circuit_breaker()->state(), BreakerState::closed);
-  auto reply = asio::co_spawn(manager.executor(), after->send(http::Request::get("/x")),
-                              asio::use_future)
-                   .get();
+  auto reply =
+      asio::co_spawn(manager.executor(), after->send(http::Request::get("/x")), asio::use_future)
+          .get();
   EXPECT_EQ(reply.status, 200U);
   // The old client still answers its holders (its breaker is still open, so it says so).
   EXPECT_EQ(asio::co_spawn(manager.executor(), before->execute(http::Request::get("/x")),
@@ -122,7 +127,7 @@ TEST(ClientManager, ASlowHealthCheckTimesOutWithoutDelayingTheOthers) {
   EXPECT_EQ(report.find("fast")->state, HealthState::healthy);
   EXPECT_LT(report.find("fast")->latency, 300ms);
   EXPECT_EQ(report.find("slow")->state, HealthState::degraded);
-  EXPECT_NE(report.find("slow")->last_error.find("timeout"), std::string::npos)
+  EXPECT_NE(report.find("slow")->last_error.find("timed out"), std::string::npos)
       << report.find("slow")->last_error;
 }
 
@@ -232,6 +237,69 @@ TEST(ClientManager, StopGivesUpWaitingAtItsDeadline) {
   slow.wait();  // The call finishes on its own; its connection is closed, not kept.
   EXPECT_TRUE(HttpServer::wait_for([&] { return client->stats().pool.active == 0; }));
   EXPECT_EQ(client->stats().pool.idle, 0U);
+}
+
+TEST(ClientManager, MetricsCountCallsBreakerPoolsAndHealthAndPassPromtool) {
+  HttpServer server;
+  RedisServer redis_server;
+  ManagerConfig config;
+  config.health = fast_health();
+  config.services.push_back(service("svc", server, "/health"));
+  config.redis.push_back(database("cache", redis_server, 0));
+  ClientManager manager(config);
+  auto client = manager.http_sync("svc");
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(client->get("/ok").status, 200U);
+  server.fail_next("/flaky", 1, 503);
+  EXPECT_EQ(client->get("/flaky").status, 200U) << "retried once";
+  EXPECT_EQ(client->get("/missing-is-fine/status/404").status, 200U);
+  manager.redis_sync("cache")->set("k", "v");
+  server.down();
+  EXPECT_FALSE(client->execute(http::Request::get("/down")));
+  (void)manager.check_now_blocking();
+
+  const std::string text = manager.metrics().expose();
+  const auto has = [&](std::string_view line) { return text.find(line) != std::string::npos; };
+  EXPECT_TRUE(has("bulwark_client_calls_total{client=\"svc\",outcome=\"success\"} 5")) << text;
+  EXPECT_TRUE(has("bulwark_client_calls_total{client=\"svc\",outcome=\"connect_failed\"} 1"))
+      << text;
+  EXPECT_TRUE(has("bulwark_client_calls_total{client=\"cache\",outcome=\"success\"} 1")) << text;
+  EXPECT_TRUE(has("bulwark_retries_total{client=\"svc\"} 3")) << text;  // 1 after the 503, 2 down
+  EXPECT_TRUE(has("bulwark_client_call_duration_seconds_count{client=\"svc\"} 6")) << text;
+  // The three failed attempts of the last call opened the breaker (3 consecutive failures).
+  EXPECT_TRUE(has("bulwark_circuit_breaker_state{client=\"svc\",state=\"open\"} 1")) << text;
+  EXPECT_TRUE(
+      has("bulwark_circuit_breaker_transitions_total{client=\"svc\",from=\"closed\","
+          "to=\"open\"} 1"))
+      << text;
+  EXPECT_TRUE(has("bulwark_pool_connections{client=\"svc\",state=\"active\"} 0")) << text;
+  EXPECT_TRUE(has("bulwark_health_state{client=\"svc\",state=\"failed\"} 1")) << text;
+  EXPECT_TRUE(has("bulwark_health_state{client=\"cache\",state=\"healthy\"} 1")) << text;
+
+  const auto promtool = test::find_promtool();
+  if (promtool.empty()) GTEST_SKIP() << "promtool not installed (Debian package prometheus)";
+  const test::PromtoolResult result = test::check_metrics(promtool, text);
+  EXPECT_EQ(result.exit_code, 0) << result.output << "\n" << text;
+}
+
+TEST(ClientManager, RunsOnAnExternalExecutor) {
+  HttpServer server;
+  asio::io_context io;
+  auto work = asio::make_work_guard(io);
+  std::thread runner([&] { io.run(); });
+  {
+    ManagerConfig config;
+    config.services.push_back(service("svc", server, "/health"));
+    ClientManager manager(config, io.get_executor());
+    auto reply = asio::co_spawn(io, manager.http("svc")->send(http::Request::get("/x")),
+                                asio::use_future)
+                     .get();
+    EXPECT_EQ(reply.status, 200U);
+    EXPECT_EQ(manager.http_sync("svc")->get("/y").status, 200U);
+    EXPECT_EQ(manager.check_now_blocking().state, HealthState::healthy);
+    manager.stop();
+  }
+  work.reset();
+  runner.join();
 }
 
 TEST(ClientManager, ProcessWideInstance) {

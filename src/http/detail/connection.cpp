@@ -20,6 +20,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/ssl.h>
@@ -71,10 +72,12 @@ bool is_connection_drop(const boost::system::error_code& ec) {
          ec == asio::error::not_connected || ec == asio::ssl::error::stream_truncated;
 }
 
-void no_delay(Connection::Tcp& stream) {
+void tune(Connection::Tcp& stream) {
   boost::system::error_code ignored;
   // Requests are small and latency matters more than packet count.
   stream.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+  // A program that starts other programs must not hand them its connections.
+  ::fcntl(stream.socket().native_handle(), F_SETFD, FD_CLOEXEC);
 }
 
 bool is_ip_literal(const std::string& host) {
@@ -126,7 +129,7 @@ asio::awaitable<std::unique_ptr<Connection>> Connection::open(
                                     timeout_text(limit, "connect", config.timeouts.connect)));
   }
   if (ec) fail(errc::connect_failed, fmt::format("{}: connect: {}", where, ec.message()));
-  no_delay(*tcp);
+  tune(*tcp);
   if (!origin.tls) co_return std::unique_ptr<Connection>(new Connection(std::move(tcp)));
 
   auto stream = std::make_unique<Tls>(std::move(*tcp), *tls);
