@@ -163,7 +163,7 @@ std::string ServiceClient::encode_path_segment(std::string_view segment) {
   return out;
 }
 
-http::Request ServiceClient::prepare(http::Request request, const RequestOptions& options) const {
+http::Request ServiceClient::prepare(http::Request request, const RequestOptions& options) {
   if (options.timeout) request.total_timeout = *options.timeout;
   if (!request.headers.contains("Accept")) request.headers.set("Accept", "application/json");
   return request;
@@ -224,18 +224,25 @@ std::string ServiceClient::error_message(const http::Response& response) const {
   return response.body.empty() ? std::string("(empty body)") : excerpt(response.body);
 }
 
-asio::awaitable<http::Response> ServiceClient::send(http::Request request, RequestOptions options) {
-  request = prepare(std::move(request), options);
+asio::awaitable<http::Response> ServiceClient::exchange(http::Request request) {
   const std::shared_ptr<http::Client> current = client();
-  std::optional<http::Response> response;
   try {
-    response = co_await current->send(std::move(request));
+    co_return co_await current->send(std::move(request));
+  } catch (const std::system_error& error) {
+    // The caller's cancellation says nothing about the service.
+    if (error.code() != errc::cancelled) record(true);
+    throw;
   } catch (...) {
     record(true);
     throw;
   }
-  record(!response->ok());
-  co_return std::move(*response);
+}
+
+asio::awaitable<http::Response> ServiceClient::send(http::Request request, RequestOptions options) {
+  if (options.timeout) request.total_timeout = *options.timeout;
+  http::Response response = co_await exchange(std::move(request));
+  record(!response.ok());
+  co_return response;
 }
 
 asio::awaitable<json::value> ServiceClient::call_json(http::Request request,
@@ -250,25 +257,18 @@ asio::awaitable<json::value> ServiceClient::call_json(http::Request request,
   // Kept for error messages: the request itself is moved into the client.
   const std::string operation = operation_of(request);
 
-  const std::shared_ptr<http::Client> current = client();
-  std::optional<http::Response> response;
-  try {
-    response = co_await current->send(std::move(request));
-  } catch (...) {
+  const http::Response response = co_await exchange(std::move(request));
+  if (!response.ok()) {
     record(true);
-    throw;
-  }
-  if (!response->ok()) {
-    record(true);
-    raise(*response, operation);
+    raise(response, operation);
   }
   json::value body;
-  if (!response->body.empty()) {
+  if (!response.body.empty()) {
     try {
-      body = response->json();
+      body = response.json();
     } catch (const Error& error) {
       record(true);
-      throw Error(error.code(), {config_.name, operation, response->attempts}, error.detail());
+      throw Error(error.code(), {config_.name, operation, response.attempts}, error.detail());
     }
   }
   record(false);

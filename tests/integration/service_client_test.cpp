@@ -10,11 +10,16 @@
 #include "support/run.hpp"
 
 #include <gtest/gtest.h>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
 
 #include <algorithm>
+#include <exception>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -421,6 +426,29 @@ TEST_F(ServiceClientTest, ConnectionFailuresAndBadBodiesAreErrors) {
   EXPECT_EQ(refused.code(), errc::connect_failed);
   EXPECT_EQ(unreachable.stats().errors, 1u);
   EXPECT_EQ(client.stats().errors, 1u);
+}
+
+TEST_F(ServiceClientTest, ACallItsCallerCancelledIsNotCounted) {
+  QdrantClient client = qdrant();
+  server.delay(10s);  // the answer never comes in time: only the cancellation ends the call
+  asio::cancellation_signal signal;
+  std::optional<std::exception_ptr> outcome;
+  asio::co_spawn(io, client.list_collections(),
+                 asio::bind_cancellation_slot(
+                     signal.slot(),
+                     [&](std::exception_ptr error, std::vector<std::string>) { outcome = error; }));
+  test::run_until(io, [&] { return server.in_flight() == 1; });
+  signal.emit(asio::cancellation_type::terminal);
+  test::run_until(io, [&] { return outcome.has_value(); });
+  ASSERT_TRUE(outcome.has_value() && *outcome);
+  try {
+    std::rethrow_exception(*outcome);
+  } catch (const std::system_error& error) {
+    EXPECT_EQ(error.code(), errc::cancelled) << error.what();
+  }
+  const ServiceStats stats = client.stats();
+  EXPECT_EQ(stats.requests, 0u);
+  EXPECT_EQ(stats.errors, 0u);
 }
 
 TEST_F(ServiceClientTest, EmptySuccessfulBodyIsNull) {

@@ -133,7 +133,8 @@ struct HealthCheckResult {
 /// Counters of one `ServiceClient` (see `ServiceClient::stats`).
 struct ServiceStats {
   std::string name{};
-  /// Calls that were sent to the service (cache hits and health checks are not counted).
+  /// Calls that were sent to the service. Cache hits, health checks and calls their caller
+  /// cancelled are not counted.
   std::uint64_t requests = 0;
   /// Of those, calls that failed: no response, or a status outside 2xx.
   std::uint64_t errors = 0;
@@ -243,7 +244,10 @@ class ServiceClient {
 
   ServiceClient(std::shared_ptr<http::Client> client, ClientProvider provider,
                 ServiceClientConfig config);
-  http::Request prepare(http::Request request, const RequestOptions& options) const;
+  // A JSON call's request: the per-call timeout, and `Accept: application/json`.
+  static http::Request prepare(http::Request request, const RequestOptions& options);
+  // Sends through the current client; records calls that got no response.
+  boost::asio::awaitable<http::Response> exchange(http::Request request);
   [[nodiscard]] bool cacheable(const http::Request& request, const RequestOptions& options) const;
   void record(bool failed) noexcept;
   [[noreturn]] void raise(const http::Response& response, std::string operation) const;
