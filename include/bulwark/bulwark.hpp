@@ -2,6 +2,7 @@
 /// @file
 /// Everything bulwark offers, in one include.
 
+#include "bulwark/cache/ttl_lru_cache.hpp"
 #include "bulwark/core/clock.hpp"
 #include "bulwark/core/duration.hpp"
 #include "bulwark/core/error.hpp"
