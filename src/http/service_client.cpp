@@ -1,5 +1,8 @@
 #include "bulwark/http/service_client.hpp"
 
+#include "bulwark/observe/catalogue.hpp"
+#include "bulwark/observe/registry.hpp"
+
 #include "http/detail/error_window.hpp"
 
 #include <fmt/format.h>
@@ -135,6 +138,16 @@ ServiceClient::ServiceClient(std::shared_ptr<http::Client> client, ClientProvide
       window_(std::make_unique<detail::ErrorWindow>(config_.error_window,
                                                     config_.error_window_buckets)) {
   if (config_.cache) cache_ = std::make_unique<ResponseCache>(*config_.cache, clock_);
+  if (cache_ && config_.metrics != nullptr) {
+    auto& hits = config_.metrics->collected_counter(observe::catalogue::cache_hits());
+    auto& misses = config_.metrics->collected_counter(observe::catalogue::cache_misses());
+    cache_metrics_ =
+        config_.metrics->add_collector([this, &hits, &misses](observe::CollectorSink& sink) {
+          const CacheStats stats = cache_->stats();
+          sink.add(hits, {std::string_view(config_.name)}, static_cast<double>(stats.hits));
+          sink.add(misses, {std::string_view(config_.name)}, static_cast<double>(stats.misses));
+        });
+  }
 }
 
 ServiceClient::~ServiceClient() = default;

@@ -3,6 +3,7 @@
 // not reach the server, bypass, TTL on a ManualClock), error rates, batches with bounded
 // concurrency, health checks, and clients swapped by a provider.
 #include "bulwark/http/service_client.hpp"
+#include "bulwark/observe/registry.hpp"
 
 #include "clients/openai_embeddings.hpp"
 #include "clients/qdrant.hpp"
@@ -268,6 +269,22 @@ TEST_F(ServiceClientTest, SecondIdenticalGetIsServedFromTheCache) {
   EXPECT_EQ(cache.misses, 1u);
   EXPECT_EQ(cache.size, 1u);
   EXPECT_EQ(client.stats().requests, 3u) << "create + upsert + one GET; the hit is not a request";
+}
+
+TEST_F(ServiceClientTest, CacheHitsAndMissesAreExportedAsMetrics) {
+  observe::Registry registry;
+  ServiceClientConfig config;
+  config.cache = small_cache();
+  config.metrics = &registry;
+  QdrantClient client = qdrant(config);
+  seed(client);
+  (void)run(io, client.list_collections());
+  (void)run(io, client.list_collections());
+  (void)run(io, client.list_collections());
+  const std::string text = registry.expose();
+  EXPECT_NE(text.find("bulwark_cache_hits_total{client=\"qdrant\"} 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("bulwark_cache_misses_total{client=\"qdrant\"} 1"), std::string::npos)
+      << text;
 }
 
 TEST_F(ServiceClientTest, BypassAlwaysReachesTheServerAndLeavesTheCacheAlone) {

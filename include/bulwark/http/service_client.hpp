@@ -52,6 +52,7 @@
 #include "bulwark/http/json_field.hpp"
 #include "bulwark/http/request.hpp"
 #include "bulwark/http/response.hpp"
+#include "bulwark/observe/collector.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/value.hpp>
@@ -93,6 +94,10 @@ struct ServiceClientConfig {
   std::uint32_t error_window_buckets = 60;
   /// Time of cache TTLs, latencies and the error window; null = `steady_clock()`.
   std::shared_ptr<Clock> clock{};
+  /// Where to export the response cache's `bulwark_cache_hits_total{client}` and
+  /// `bulwark_cache_misses_total{client}` (e.g. `&manager.metrics()`); null = nowhere. Must
+  /// outlive this client.
+  observe::Registry* metrics = nullptr;
 };
 
 /// Appends one issue per bad field (paths `<path>.<field>`).
@@ -260,6 +265,8 @@ class ServiceClient {
   std::unique_ptr<detail::ErrorWindow> window_;
   std::atomic<std::uint64_t> requests_{0};
   std::atomic<std::uint64_t> errors_{0};
+  // Last: unregistered before the cache it reads goes away.
+  observe::CollectorHandle cache_metrics_;
 };
 
 }  // namespace bulwark
