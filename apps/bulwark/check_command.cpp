@@ -2,11 +2,11 @@
 #include "commands.hpp"
 #include "health_table.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
+#include <boost/json/serialize.hpp>
 
-#include <memory>
 #include <unistd.h>
+#include <memory>
 
 namespace bulwark::cli {
 namespace {

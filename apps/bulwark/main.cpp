@@ -2,8 +2,8 @@
 #include "commands.hpp"
 #include "logging.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <exception>
 #include <vector>
