@@ -129,6 +129,11 @@ ManagerConfig parse_config(std::string_view yaml, const Environment& environment
 }
 
 ManagerConfig load_config(const std::filesystem::path& path, const Environment& environment) {
+  // A directory opens and reads as empty on Linux: that would be an empty configuration.
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored)) {
+    throw ConfigError(path.string(), "is a directory, not a configuration file");
+  }
   std::ifstream file(path, std::ios::binary);
   if (!file) {
     throw ConfigError(path.string(), fmt::format("cannot be opened: {}", std::strerror(errno)));

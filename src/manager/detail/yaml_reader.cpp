@@ -61,13 +61,15 @@ struct ByteUnit {
   std::int64_t size;
 };
 
+constexpr std::int64_t kilo = 1000;
+constexpr std::int64_t kibi = 1024;
 constexpr std::array<ByteUnit, 7> byte_units = {{{"B", 1},
-                                                 {"KB", 1000},
-                                                 {"MB", 1000 * 1000},
-                                                 {"GB", 1000 * 1000 * 1000},
-                                                 {"KiB", 1024},
-                                                 {"MiB", 1024 * 1024},
-                                                 {"GiB", 1024 * 1024 * 1024}}};
+                                                 {"KB", kilo},
+                                                 {"MB", kilo* kilo},
+                                                 {"GB", kilo* kilo* kilo},
+                                                 {"KiB", kibi},
+                                                 {"MiB", kibi* kibi},
+                                                 {"GiB", kibi* kibi* kibi}}};
 
 }  // namespace
 

@@ -111,6 +111,16 @@ TEST(ExampleConfig, AFileThatCannotBeReadIsNamed) {
   }
 }
 
+TEST(ExampleConfig, ADirectoryIsNotAConfiguration) {
+  try {
+    (void)load_config(example.parent_path(), fake_environment());
+    FAIL() << "loaded a directory";
+  } catch (const ConfigError& error) {
+    ASSERT_EQ(error.issues().size(), 1U);
+    EXPECT_NE(error.issues()[0].message.find("is a directory"), std::string::npos);
+  }
+}
+
 TEST(ExampleConfig, ProcessEnvironmentReadsTheProcess) {
   const Environment environment = process_environment();
   EXPECT_TRUE(environment("PATH").has_value());
