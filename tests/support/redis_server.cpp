@@ -1,10 +1,11 @@
 #include "support/redis_server.hpp"
 
+#include "support/certificates.hpp"
+#include "support/process.hpp"
+
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,42 +16,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
-
-extern char** environ;
 
 namespace bulwark::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::filesystem::path make_temp_dir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "bulwark-redis-XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) {
-    throw std::runtime_error(std::string("mkdtemp failed: ") + std::strerror(errno));
-  }
-  return pattern;
-}
-
-pid_t spawn(const std::vector<std::string>& argv, const std::filesystem::path& log) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  std::vector<char*> args;
-  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0)
-    throw std::runtime_error(std::string("cannot start ") + argv[0] + ": " + std::strerror(rc));
-  return pid;
-}
 
 // True once a raw PING on the port gets +PONG (or -NOAUTH: the server is up, just protected);
 // with `loading_ok`, a LOADING reply counts too.
@@ -95,29 +67,12 @@ std::uint16_t free_port() {
 }
 
 RedisServer::RedisServer(RedisServerOptions options)
-    : options_(std::move(options)), dir_(make_temp_dir()), port_(free_port()) {
+    : options_(std::move(options)), dir_(make_temp_dir("bulwark-redis")), port_(free_port()) {
   if (options_.tls) {
     tls_port_ = free_port();
-    make_certificates();
+    make_certificates(dir_);
   }
   start();
-}
-
-void RedisServer::make_certificates() const {
-  const std::string d = dir_.string();
-  const std::string script =
-      "cd '" + d + "' && " +
-      "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 "
-      "-subj /CN=bulwark-test-ca && "
-      "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost "
-      "&& "
-      "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > san.cnf && "
-      "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt "
-      "-days 2 -extfile san.cnf";
-  const std::string command = "sh -c \"" + script + "\" > '" + d + "/openssl.log' 2>&1";
-  if (std::system(command.c_str()) != 0) {
-    throw std::runtime_error("openssl could not make test certificates; see " + d + "/openssl.log");
-  }
 }
 
 RedisServer::~RedisServer() {
@@ -217,12 +172,6 @@ std::string RedisServer::cli(const std::vector<std::string>& args) const {
   return out;
 }
 
-std::string RedisServer::log_tail() const {
-  std::ifstream log(dir_ / "redis.log");
-  std::stringstream text;
-  text << log.rdbuf();
-  std::string all = text.str();
-  return all.size() > 4000 ? all.substr(all.size() - 4000) : all;
-}
+std::string RedisServer::log_tail() const { return file_tail(dir_ / "redis.log"); }
 
 }  // namespace bulwark::test

@@ -20,7 +20,7 @@ struct RedisServerOptions {
   /// `requirepass` (the default user's password); empty = no AUTH.
   std::string password{};
   /// Also listen with TLS on `tls_port()`, with a certificate for localhost/127.0.0.1 signed by
-  /// a throwaway CA (`ca_file()`), generated with the openssl command.
+  /// a throwaway CA (`ca_file()`; support/certificates.hpp).
   bool tls = false;
   /// More `--name value` arguments for redis-server.
   std::vector<std::string> extra_args{};
@@ -63,7 +63,6 @@ class RedisServer {
 
  private:
   void wait_until(Wait wait);
-  void make_certificates() const;
   [[nodiscard]] std::string log_tail() const;
 
   RedisServerOptions options_;

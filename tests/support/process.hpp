@@ -1,0 +1,33 @@
+#pragma once
+// Small POSIX helpers the server fixtures share: private temporary directories, child processes
+// with their output in a log file, and waiting for a port to accept connections.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace bulwark::test {
+
+/// A new directory `<tmp>/<prefix>-XXXXXX`, readable by its owner only.
+[[nodiscard]] std::filesystem::path make_temp_dir(std::string_view prefix);
+
+/// Starts `argv` (argv[0] looked up in PATH unless it has a slash) with standard output and error
+/// appended to `log`. Throws if it cannot be started.
+[[nodiscard]] pid_t spawn(const std::vector<std::string>& argv, const std::filesystem::path& log);
+
+/// True when a TCP connection to 127.0.0.1:`port` succeeds.
+[[nodiscard]] bool port_accepts(std::uint16_t port);
+
+/// Sends `signal` to `pid` and reaps it; after `grace` without exit, SIGKILL and reap.
+void stop_process(pid_t pid, int signal, std::chrono::milliseconds grace);
+
+/// The last `max_bytes` of a text file ("" if it cannot be read).
+[[nodiscard]] std::string file_tail(const std::filesystem::path& path,
+                                    std::size_t max_bytes = 4000);
+
+}  // namespace bulwark::test
