@@ -225,7 +225,8 @@ std::string error_name(const std::error_code& ec) {
 Error::Error(std::error_code ec, ErrorContext context, std::string_view detail)
     : std::system_error(ec),
       context_(std::move(context)),
-      message_(format_message(ec, context_, detail)) {}
+      detail_(detail),
+      message_(format_message(ec, context_, detail_)) {}
 
 ConfigError::ConfigError(std::vector<ConfigIssue> issues)
     : Error(errc::config_invalid, {}, join_issues(issues)), issues_(std::move(issues)) {}

@@ -67,6 +67,8 @@ PipelineConfig pipeline_config(const ClientConfig& config, const std::shared_ptr
       };
     }
   }
+  pipeline.rate_limiter = config.rate_limiter;
+  pipeline.bulkhead = config.bulkhead;
   if (config.circuit_breaker) {
     pipeline.circuit_breaker = *config.circuit_breaker;
     if (!pipeline.circuit_breaker->classify) {

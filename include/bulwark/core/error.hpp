@@ -86,10 +86,13 @@ class Error : public std::system_error {
   [[nodiscard]] const std::string& operation() const noexcept { return context_.operation; }
   [[nodiscard]] int attempt() const noexcept { return context_.attempt; }
   [[nodiscard]] const ErrorContext& context() const noexcept { return context_; }
+  /// What the code alone does not say (the endpoint, the limit that was hit); may be empty.
+  [[nodiscard]] const std::string& detail() const noexcept { return detail_; }
   [[nodiscard]] const char* what() const noexcept override { return message_.c_str(); }
 
  private:
   ErrorContext context_;
+  std::string detail_{};
   std::string message_{};
 };
 

@@ -51,15 +51,15 @@ namespace bulwark::http {
 
 /// Counters of one origin's pool.
 struct PoolStats {
-  std::size_t active = 0;               ///< Connections carrying a request now.
-  std::size_t idle = 0;                 ///< Connections kept for reuse.
-  std::uint64_t created = 0;            ///< Connections opened.
-  std::uint64_t closed = 0;             ///< Connections closed (by either side, expired, evicted).
-  std::uint64_t reused = 0;             ///< Requests sent on a connection that had served another.
-  std::uint64_t requests = 0;           ///< Requests sent (each attempt counts).
-  std::uint64_t pool_wait_timeouts = 0; ///< Requests that found no free connection in time.
-  std::uint64_t connect_errors = 0;     ///< Connections that could not be opened.
-  std::uint64_t stale_retries = 0;      ///< Requests re-sent after a stale reused connection.
+  std::size_t active = 0;                ///< Connections carrying a request now.
+  std::size_t idle = 0;                  ///< Connections kept for reuse.
+  std::uint64_t created = 0;             ///< Connections opened.
+  std::uint64_t closed = 0;              ///< Connections closed (by either side, expired, evicted).
+  std::uint64_t reused = 0;              ///< Requests sent on a connection that had served another.
+  std::uint64_t requests = 0;            ///< Requests sent (each attempt counts).
+  std::uint64_t pool_wait_timeouts = 0;  ///< Requests that found no free connection in time.
+  std::uint64_t connect_errors = 0;      ///< Connections that could not be opened.
+  std::uint64_t stale_retries = 0;       ///< Requests re-sent after a stale reused connection.
 
   PoolStats& operator+=(const PoolStats& other) noexcept;
 };
@@ -94,8 +94,12 @@ class Client {
   /// Like `send`, but failures come back as the error of the `Result`.
   boost::asio::awaitable<Result<Response>> execute(Request request);
 
-  boost::asio::awaitable<Response> get(std::string url) { return send(Request::get(std::move(url))); }
-  boost::asio::awaitable<Response> del(std::string url) { return send(Request::del(std::move(url))); }
+  boost::asio::awaitable<Response> get(std::string url) {
+    return send(Request::get(std::move(url)));
+  }
+  boost::asio::awaitable<Response> del(std::string url) {
+    return send(Request::del(std::move(url)));
+  }
   boost::asio::awaitable<Response> post_json(std::string url, const boost::json::value& body) {
     return send(Request::post(std::move(url)).json(body));
   }
@@ -122,7 +126,6 @@ class Client {
   void close() noexcept;
 
  private:
-  boost::asio::awaitable<Result<Response>> run(Request request);
   void record(bool failed) noexcept;
 
   ClientConfig config_;

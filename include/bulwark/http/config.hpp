@@ -38,6 +38,9 @@ struct PoolLimits {
   /// An idle connection older than this is closed instead of reused; 0 = no keep-alive at all
   /// (a new connection for every request).
   Duration keepalive_expiry = std::chrono::seconds(5);
+  /// Requests that may wait at once for a connection of one origin; one more fails at once with
+  /// `errc::pool_timeout`, so a stalled service cannot make the queue grow without bound.
+  std::uint32_t max_waiting = 10000;
 };
 
 struct Timeouts {
@@ -47,7 +50,7 @@ struct Timeouts {
   Duration read = std::chrono::seconds(30);
   /// Longest time to write the request.
   Duration write = std::chrono::seconds(30);
-  /// Longest wait for a connection from a full pool (`errc::pool_timeout`).
+  /// Longest wait for a connection from a full pool (`errc::pool_timeout`); 0 = do not wait.
   Duration pool = std::chrono::seconds(5);
   /// Bound on a whole request, retries and redirects included; 0 = none.
   Duration total = Duration::zero();

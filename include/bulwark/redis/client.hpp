@@ -51,6 +51,9 @@ struct ClientConfig {
   std::optional<RetryConfig> retry = RetryConfig{};
   /// The database's circuit breaker; absent = none. `classify` defaults to ignoring LOADING.
   std::optional<CircuitBreakerConfig> circuit_breaker = CircuitBreakerConfig{};
+  /// Bounds on command rate and concurrency; absent = none.
+  std::optional<RateLimiterConfig> rate_limiter{};
+  std::optional<BulkheadConfig> bulkhead{};
   /// Consecutive failed commands after which health reports `failed` even while the breaker is
   /// still closed; >= 1.
   std::uint32_t failed_after = 3;

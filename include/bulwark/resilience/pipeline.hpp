@@ -114,6 +114,11 @@ struct CallOptions {
   std::function<std::error_code(const detail::stored_t<T>&)> classify_result{};
   /// What to return instead of failing.
   std::optional<Fallback<T>> fallback{};
+  /// A deadline for this call alone, retries included (e.g. a request's own total timeout):
+  /// no retry starts after it and every attempt sees it in `CallContext::deadline()`. Unlike
+  /// `TimeoutConfig::overall` it is not enforced by cancelling the attempt: the callee bounds
+  /// its own work by the context's deadline. `time_point::max()` = none.
+  Clock::time_point deadline = Clock::time_point::max();
 };
 
 /// Counters of calls through one pipeline (not of attempts: the strategies count those).

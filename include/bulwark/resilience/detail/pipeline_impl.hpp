@@ -177,7 +177,7 @@ boost::asio::awaitable<detail::Outcome<R>> Pipeline::attempt_async(F& f, CallCon
 
 template <class R, class F>
 detail::Outcome<R> Pipeline::run_sync(F& f, CallContext& context, const CallOptions<R>& options) {
-  const Clock::time_point overall = overall_deadline();
+  const Clock::time_point overall = std::min(overall_deadline(), options.deadline);
   if (!retry_) {
     context.begin_attempt(1, overall);
     return attempt_sync<R>(f, context, options, overall);
@@ -200,7 +200,7 @@ detail::Outcome<R> Pipeline::run_sync(F& f, CallContext& context, const CallOpti
 template <class R, class F>
 boost::asio::awaitable<detail::Outcome<R>> Pipeline::retry_loop_async(
     F& f, CallContext& context, const CallOptions<R>& options) {
-  const Clock::time_point overall = overall_deadline();
+  const Clock::time_point overall = std::min(overall_deadline(), options.deadline);
   detail::Outcome<R> outcome;
   try {
     if (!retry_) {

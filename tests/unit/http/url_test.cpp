@@ -1,0 +1,86 @@
+#include "http/detail/url.hpp"
+
+#include "bulwark/core/error.hpp"
+
+#include <gtest/gtest.h>
+
+namespace bulwark::http::detail {
+namespace {
+
+using Query = std::vector<std::pair<std::string, std::string>>;
+
+std::string rejection(std::string_view base, std::string_view url) {
+  try {
+    (void)resolve_target(base, url, {});
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), errc::invalid_argument);
+    return error.detail();
+  }
+  ADD_FAILURE() << "accepted " << url;
+  return {};
+}
+
+TEST(HttpUrl, AbsoluteUrlGivesOriginTargetAndDisplay) {
+  const Target target = resolve_target("", "https://api.example.com/v1/embeddings?x=1#frag", {});
+  EXPECT_TRUE(target.origin.tls);
+  EXPECT_EQ(target.origin.host, "api.example.com");
+  EXPECT_EQ(target.origin.port, 443);
+  EXPECT_EQ(target.target, "/v1/embeddings?x=1");
+  EXPECT_EQ(target.display, "https://api.example.com/v1/embeddings");
+  EXPECT_EQ(target.origin.key(), "https://api.example.com:443");
+  EXPECT_EQ(target.origin.host_header(), "api.example.com");
+}
+
+TEST(HttpUrl, RelativeUrlsExtendTheBasePath) {
+  EXPECT_EQ(resolve_target("http://qdrant:6333/v1", "/collections", {}).target, "/v1/collections");
+  EXPECT_EQ(resolve_target("http://qdrant:6333/v1/", "collections", {}).target, "/v1/collections");
+  EXPECT_EQ(resolve_target("http://qdrant:6333", "collections?limit=2", {}).target,
+            "/collections?limit=2");
+  EXPECT_EQ(resolve_target("http://qdrant:6333", "", {}).target, "/");
+  EXPECT_EQ(resolve_target("http://h", "/login?next=http://x/y", {}).target,
+            "/login?next=http://x/y");
+  const Target target = resolve_target("http://qdrant:6333", "/x", {});
+  EXPECT_EQ(target.origin.port, 6333);
+  EXPECT_EQ(target.origin.host_header(), "qdrant:6333");
+}
+
+TEST(HttpUrl, QueryParametersArePercentEncodedAndAppended) {
+  const Target target =
+      resolve_target("http://h", "/search?a=1", Query{{"q", "a b&c=d"}, {"lang", "fr/é"}});
+  EXPECT_EQ(target.target, "/search?a=1&q=a%20b%26c=d&lang=fr/%C3%A9");
+}
+
+TEST(HttpUrl, Ipv6LiteralsAreBracketedInHostHeaderAndKey) {
+  const Target target = resolve_target("", "http://[::1]:8080/", {});
+  EXPECT_EQ(target.origin.host, "::1");
+  EXPECT_EQ(target.origin.host_header(), "[::1]:8080");
+  EXPECT_EQ(target.origin.key(), "http://[::1]:8080");
+}
+
+TEST(HttpUrl, BadUrlsAreRejectedWithTheReason) {
+  EXPECT_NE(rejection("", "/relative").find("no base_url"), std::string::npos);
+  EXPECT_NE(rejection("", "ftp://host/file").find("scheme must be http or https"),
+            std::string::npos);
+  EXPECT_NE(rejection("", "http://:80/").find("no host"), std::string::npos);
+  EXPECT_NE(rejection("", "http://h:0/").find("port"), std::string::npos);
+}
+
+TEST(HttpUrl, CredentialsInUrlsAreRefusedAndNeverEchoed) {
+  const std::string detail = rejection("", "https://user:hunter2@host/path?token=abc");
+  EXPECT_NE(detail.find("credentials"), std::string::npos);
+  EXPECT_EQ(detail.find("hunter2"), std::string::npos);
+  EXPECT_EQ(detail.find("token=abc"), std::string::npos);
+}
+
+TEST(HttpUrl, RedirectsResolveRelativeAndAbsoluteLocations) {
+  const Target from = resolve_target("", "http://a.example:8080/dir/page?x=1", {});
+  EXPECT_EQ(resolve_redirect(from, "other").target, "/dir/other");
+  EXPECT_EQ(resolve_redirect(from, "/root?y=2").target, "/root?y=2");
+  const Target away = resolve_redirect(from, "https://b.example/landing");
+  EXPECT_TRUE(away.origin.tls);
+  EXPECT_EQ(away.origin.host, "b.example");
+  EXPECT_FALSE(away.origin == from.origin);
+}
+
+}  // namespace
+}  // namespace bulwark::http::detail
