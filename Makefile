@@ -9,7 +9,7 @@ export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_f
 export CCACHE_DIR ?= $(HOME)/.cache/bulwark-ccache
 LAUNCHER := $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE),)
 
-.PHONY: deps test test-asan test-tsan fuzz bench-resilience bench-redis bench-http demo format format-check consumer clean
+.PHONY: deps test test-asan test-tsan fuzz bench-resilience bench-observe bench-redis bench-http demo format format-check consumer clean
 
 deps:
 	@bash scripts/deps.sh
@@ -55,6 +55,11 @@ bench-resilience: deps
 	cmake --preset release $(LAUNCHER) >/dev/null
 	cmake --build --preset release -j $(JOBS) --target bench_resilience
 	./build/release/bench/bench_resilience
+
+bench-observe: deps
+	cmake --preset release $(LAUNCHER) >/dev/null
+	cmake --build --preset release -j $(JOBS) --target bench_observe
+	./build/release/bench/bench_observe
 
 # The Redis client beside hiredis and redis-benchmark against a redis-server the program starts on
 # a free loopback port. REDIS_BENCH_ARGS passes options (--requests N, --seconds S, ...).

@@ -2,6 +2,7 @@
 /// @file
 /// Everything bulwark offers, in one include.
 
+#include "bulwark/cache/ttl_lru_cache.hpp"
 #include "bulwark/core/clock.hpp"
 #include "bulwark/core/duration.hpp"
 #include "bulwark/core/error.hpp"
@@ -9,6 +10,13 @@
 #include "bulwark/core/random.hpp"
 #include "bulwark/core/result.hpp"
 #include "bulwark/core/secret.hpp"
+#include "bulwark/observe/buckets.hpp"
+#include "bulwark/observe/catalogue.hpp"
+#include "bulwark/observe/collector.hpp"
+#include "bulwark/observe/family.hpp"
+#include "bulwark/observe/metric.hpp"
+#include "bulwark/observe/names.hpp"
+#include "bulwark/observe/registry.hpp"
 #include "bulwark/redis/resp.hpp"
 #include "bulwark/resilience/backoff.hpp"
 #include "bulwark/resilience/bulkhead.hpp"

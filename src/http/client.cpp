@@ -187,6 +187,7 @@ asio::awaitable<Response> Client::send(Request request) {
                 std::chrono::duration_cast<std::chrono::steady_clock::duration>(total)
           : Deadline::max();
   const bool following = request.follow_redirects.value_or(config_.redirects.follow);
+  const auto started = std::chrono::steady_clock::now();
   const detail::Origin first_origin = target.origin;
 
   std::string operation;
@@ -214,14 +215,17 @@ asio::awaitable<Response> Client::send(Request request) {
                                     context, deadline);
           },
           options);
+    } catch (const std::system_error& error) {
+      record(error.code(), started);
+      throw;
     } catch (...) {
-      record(true);
+      record(make_error_code(errc::exception), started);
       throw;
     }
     const auto location = response.header("Location");
     if (following && is_redirect(response.status) && location) {
       if (++redirects > config_.redirects.max_redirects) {
-        record(true);
+        record(make_error_code(errc::protocol_error), started);
         throw Error(make_error_code(errc::protocol_error), {config_.name, operation, 0},
                     fmt::format("more than redirects.max_redirects ({}) redirects; the last to {}",
                                 config_.redirects.max_redirects, response.url));
@@ -243,7 +247,7 @@ asio::awaitable<Response> Client::send(Request request) {
       continue;
     }
     response.correlation_id = correlation_id;
-    record(static_cast<bool>(config_.classify_response(response)));
+    record(config_.classify_response(response), started);
     co_return response;
   }
 }
@@ -263,9 +267,13 @@ asio::awaitable<boost::json::value> Client::json(Request request) {
   co_return response.json();
 }
 
-void Client::record(bool failed) noexcept {
+void Client::record(const std::error_code& error,
+                    std::chrono::steady_clock::time_point started) noexcept {
   requests_.fetch_add(1, std::memory_order_relaxed);
-  if (failed) {
+  if (config_.on_call) {
+    config_.on_call({config_.name, error, std::chrono::steady_clock::now() - started});
+  }
+  if (error) {
     failures_.fetch_add(1, std::memory_order_relaxed);
     consecutive_failures_.fetch_add(1, std::memory_order_relaxed);
   } else if (consecutive_failures_.load(std::memory_order_relaxed) != 0) {

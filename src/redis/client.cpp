@@ -140,6 +140,7 @@ asio::awaitable<Result<Value>> Client::execute(Command command) {
   options.idempotency =
       is_read_only(command.name()) ? Idempotency::idempotent : Idempotency::non_idempotent;
   options.classify_result = classify_reply;
+  const auto started = std::chrono::steady_clock::now();
 
   // LOADING means the server did not run the command, so even a write may be sent again.
   const Clock::time_point give_up = clock_->now() + config_.wait_for_loading;
@@ -155,7 +156,7 @@ asio::awaitable<Result<Value>> Client::execute(Command command) {
       pause = std::min<Duration>(pause * 2, 1s);
       continue;
     }
-    record(!reply || classify_reply(*reply));
+    record(reply ? classify_reply(*reply) : reply.error(), started);
     co_return reply;
   }
 }
@@ -183,9 +184,16 @@ asio::awaitable<std::vector<Value>> Client::pipeline(std::vector<Command> comman
   options.operation = "pipeline";
   options.idempotency =
       all_read_only(commands) ? Idempotency::idempotent : Idempotency::non_idempotent;
-  std::vector<Value> replies = co_await pipeline_.execute_async(
-      [&](CallContext& context) { return attempt_batch(commands, context); }, options);
-  record(false);
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<Value> replies;
+  try {
+    replies = co_await pipeline_.execute_async(
+        [&](CallContext& context) { return attempt_batch(commands, context); }, options);
+  } catch (const std::system_error& error) {
+    record(error.code(), started);
+    throw;
+  }
+  record({}, started);
   co_return replies;
 }
 
@@ -198,8 +206,17 @@ asio::awaitable<std::vector<Value>> Client::transaction(std::vector<Command> com
   CallOptions<std::vector<Value>> options;
   options.operation = "MULTI";
   options.idempotency = Idempotency::non_idempotent;
-  std::vector<Value> replies = co_await pipeline_.execute_async(
-      [&](CallContext& context) { return attempt_batch(batch, context); }, options);
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<Value> replies;
+  try {
+    replies = co_await pipeline_.execute_async(
+        [&](CallContext& context) { return attempt_batch(batch, context); }, options);
+  } catch (const std::system_error& error) {
+    record(error.code(), started);
+    throw;
+  }
+  // The server answered: whatever EXEC says, the call reached a healthy server.
+  record({}, started);
   const Value& exec = replies.back();
   if (exec.is_error()) {
     // EXECABORT: a command was refused while queueing; report the first refusal.
@@ -208,7 +225,6 @@ asio::awaitable<std::vector<Value>> Client::transaction(std::vector<Command> com
     }
     throw_reply_error(exec, "EXEC");
   }
-  record(false);
   co_return std::vector<Value>(exec.elements().begin(), exec.elements().end());
 }
 
@@ -217,6 +233,7 @@ asio::awaitable<std::optional<std::vector<Value>>> Client::watch(
     std::function<asio::awaitable<std::vector<Command>>(Connection&)> build) {
   if (closed_.load(std::memory_order_acquire))
     throw Error(errc::shutting_down, {config_.name, "WATCH", 0});
+  const auto started = std::chrono::steady_clock::now();
   Result<Lease> lease = co_await pool_.exclusive();
   if (!lease) throw_error(lease.error(), {config_.name, "WATCH", 0});
   Connection& connection = lease->connection();
@@ -246,14 +263,18 @@ asio::awaitable<std::optional<std::vector<Value>>> Client::watch(
   const Value& exec = replies->back();
   if (exec.is_error()) throw_reply_error(exec, "EXEC");
   clean = true;  // EXEC ended the WATCH and the transaction either way
-  record(false);
+  record({}, started);
   if (exec.is_null()) co_return std::nullopt;  // a watched key changed
   co_return std::vector<Value>(exec.elements().begin(), exec.elements().end());
 }
 
-void Client::record(bool failed) noexcept {
+void Client::record(const std::error_code& error,
+                    std::chrono::steady_clock::time_point started) noexcept {
   commands_.fetch_add(1, std::memory_order_relaxed);
-  if (failed) {
+  if (config_.on_call) {
+    config_.on_call({config_.name, error, std::chrono::steady_clock::now() - started});
+  }
+  if (error) {
     errors_.fetch_add(1, std::memory_order_relaxed);
     consecutive_failures_.fetch_add(1, std::memory_order_relaxed);
   } else {

@@ -446,9 +446,10 @@ asio::awaitable<std::optional<std::pair<std::string, std::string>>> Client::blpo
   // Seconds with a fraction (Redis >= 6): 1500us waits 0.002s, never 0 (forever).
   cmd.arg(keys).arg(static_cast<double>(milliseconds_up(timeout)) / 1000.0);
 
+  const auto started = std::chrono::steady_clock::now();
   Result<Lease> lease = co_await pool_.exclusive();
   if (!lease) {
-    record(true);
+    record(lease.error(), started);
     throw_error(lease.error(), {config_.name, std::string(operation), 0});
   }
   // Only a connection that answered is in step; after a timeout, a cancellation or a lost
@@ -468,11 +469,11 @@ asio::awaitable<std::optional<std::pair<std::string, std::string>>> Client::blpo
   Result<Value> reply = make_error_code(errc::cancelled);
   try {
     reply = co_await with_timeout(lease->connection().execute(std::move(cmd)), limit);
-  } catch (const Error&) {
-    record(true);
+  } catch (const Error& error) {
+    record(error.code(), started);
     throw;
   }
-  record(!reply);
+  record(reply ? std::error_code() : reply.error(), started);
   if (!reply) throw_error(reply.error(), {config_.name, std::string(operation), 1});
   reusable = true;
   if (reply->is_error()) throw_reply_error(*reply, operation);

@@ -32,16 +32,7 @@ std::chrono::steady_clock::time_point deadline_after(Duration wait) {
 
 BulkheadConfig validated(BulkheadConfig config) {
   std::vector<ConfigIssue> issues;
-  if (config.max_concurrent < 1) {
-    issues.push_back(
-        {"bulkhead.max_concurrent", fmt::format("must be >= 1, got {}", config.max_concurrent)});
-  }
-  if (config.max_wait < Duration::zero()) {
-    issues.push_back({"bulkhead.max_wait",
-                      fmt::format("must be >= 0, got -{}", format_duration(-config.max_wait))});
-  } else if (config.max_queue > 0 && config.max_wait == Duration::zero()) {
-    issues.push_back({"bulkhead.max_wait", "must be > 0 when max_queue > 0, got 0"});
-  }
+  Bulkhead::validate(config, issues);
   if (!issues.empty()) throw ConfigError(std::move(issues));
   return config;
 }

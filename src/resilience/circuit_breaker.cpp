@@ -95,10 +95,12 @@ std::string percent(double fraction) { return fmt::format("{:.4g}%", fraction * 
 
 std::string spell(Duration d) { return format_duration(d); }
 
-std::vector<ConfigIssue> validate(const CircuitBreakerConfig& c) {
-  std::vector<ConfigIssue> issues;
+}  // namespace
+
+void CircuitBreaker::validate(const CircuitBreakerConfig& c, std::vector<ConfigIssue>& issues,
+                              std::string_view path) {
   const auto bad = [&](std::string_view field, std::string message) {
-    issues.push_back({fmt::format("circuit_breaker.{}", field), std::move(message)});
+    issues.push_back({fmt::format("{}.{}", path, field), std::move(message)});
   };
   const auto in_unit = [](double x) { return x >= 0.0 && x <= 1.0; };  // false for NaN
 
@@ -160,11 +162,14 @@ std::vector<ConfigIssue> validate(const CircuitBreakerConfig& c) {
     bad("max_half_open_duration",
         fmt::format("must be >= 0, got {}", spell(c.max_half_open_duration)));
   }
-  return issues;
 }
 
+namespace {
+
 CircuitBreakerConfig validated(CircuitBreakerConfig config) {
-  if (auto issues = validate(config); !issues.empty()) throw ConfigError(std::move(issues));
+  std::vector<ConfigIssue> issues;
+  CircuitBreaker::validate(config, issues);
+  if (!issues.empty()) throw ConfigError(std::move(issues));
   if (!config.clock) config.clock = steady_clock();
   if (!config.random) config.random = std::make_shared<Random>();
   return config;

@@ -35,6 +35,9 @@ pid_t spawn(const std::vector<std::string>& argv, const std::filesystem::path& l
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
                                    O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  // The child must not inherit the test's sockets: a listening socket kept open by a
+  // redis-server would keep accepting connections for a test server that was taken down.
+  posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
   std::vector<char*> args;
   for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);

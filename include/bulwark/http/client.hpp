@@ -126,7 +126,8 @@ class Client {
   void close() noexcept;
 
  private:
-  void record(bool failed) noexcept;
+  void record(const std::error_code& error,
+              std::chrono::steady_clock::time_point started) noexcept;
 
   ClientConfig config_;
   boost::asio::any_io_executor executor_;

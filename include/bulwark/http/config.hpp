@@ -4,6 +4,7 @@
 /// connection pool limits and timeouts in the vocabulary of httpx, size limits, TLS, redirects
 /// and the resilience pipeline. Plain aggregates with documented defaults.
 
+#include "bulwark/core/call_observer.hpp"
 #include "bulwark/core/clock.hpp"
 #include "bulwark/core/duration.hpp"
 #include "bulwark/core/error.hpp"
@@ -137,6 +138,8 @@ struct ClientConfig {
   std::uint32_t failed_after = 3;
   /// Time source of the pipeline and the pools; null = `steady_clock()`.
   std::shared_ptr<Clock> clock{};
+  /// Told of every completed `send`/`execute` (metrics); empty = nothing is measured.
+  CallObserver on_call{};
 };
 
 /// Appends one issue per bad field (paths `<path>.<field>`): base URL, header names and values,

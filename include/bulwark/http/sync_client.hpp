@@ -14,11 +14,16 @@
 #include "bulwark/core/runtime.hpp"
 #include "bulwark/http/client.hpp"
 
+#include <memory>
+
 namespace bulwark::http {
 
 class SyncClient {
  public:
   SyncClient(Runtime& runtime, ClientConfig config);
+  /// Blocking calls over an existing client (e.g. one a `ClientManager` owns), which may run on
+  /// another executor; the runtime only hosts the waiting.
+  SyncClient(Runtime& runtime, std::shared_ptr<Client> client);
 
   Response send(Request request);
   Result<Response> execute(Request request);
@@ -32,14 +37,14 @@ class SyncClient {
   }
   boost::json::value json(Request request);
 
-  [[nodiscard]] HealthState health() const noexcept { return client_.health(); }
-  [[nodiscard]] ClientStats stats() const { return client_.stats(); }
-  [[nodiscard]] Client& async() noexcept { return client_; }
-  void close() noexcept { client_.close(); }
+  [[nodiscard]] HealthState health() const noexcept { return client_->health(); }
+  [[nodiscard]] ClientStats stats() const { return client_->stats(); }
+  [[nodiscard]] Client& async() noexcept { return *client_; }
+  void close() noexcept { client_->close(); }
 
  private:
   Runtime& runtime_;
-  Client client_;
+  std::shared_ptr<Client> client_;
 };
 
 }  // namespace bulwark::http

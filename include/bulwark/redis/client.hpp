@@ -16,6 +16,7 @@
 /// Thread-safety: every member may be called concurrently from any thread or coroutine.
 /// Lifetime: the client must outlive its calls; `close()` stops new calls and closes the pool.
 
+#include "bulwark/core/call_observer.hpp"
 #include "bulwark/core/health.hpp"
 #include "bulwark/redis/pool.hpp"
 #include "bulwark/redis/script.hpp"
@@ -59,6 +60,9 @@ struct ClientConfig {
   std::uint32_t failed_after = 3;
   /// Time source for the pipeline, the pool and loading waits; null = `steady_clock()`.
   std::shared_ptr<Clock> clock{};
+  /// Told of every completed command, pipeline and transaction (metrics); empty = nothing is
+  /// measured.
+  CallObserver on_call{};
 };
 
 struct ClientStats {
@@ -371,7 +375,8 @@ class Client {
   boost::asio::awaitable<Result<Value>> attempt(const Command& command, CallContext& context);
   boost::asio::awaitable<Result<std::vector<Value>>> attempt_batch(
       const std::vector<Command>& commands, CallContext& context);
-  void record(bool failed) noexcept;
+  void record(const std::error_code& error,
+              std::chrono::steady_clock::time_point started) noexcept;
   [[noreturn]] void throw_reply_error(const Value& reply, std::string_view operation) const;
 
   ClientConfig config_;

@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -38,12 +39,15 @@ class SyncClient {
  public:
   /// Validates `config` (throws `ConfigError`); connects lazily, on the first command.
   SyncClient(Runtime& runtime, ClientConfig config);
+  /// Blocking calls over an existing client (e.g. one a `ClientManager` owns), which may run on
+  /// another executor; the runtime only hosts the waiting.
+  SyncClient(Runtime& runtime, std::shared_ptr<Client> client);
   ~SyncClient();
   SyncClient(const SyncClient&) = delete;
   SyncClient& operator=(const SyncClient&) = delete;
 
   /// The asynchronous client underneath, for coroutines running on the runtime.
-  [[nodiscard]] Client& async() noexcept { return client_; }
+  [[nodiscard]] Client& async() noexcept { return *client_; }
   [[nodiscard]] Runtime& runtime() noexcept { return runtime_; }
 
   // Generic commands.
@@ -159,11 +163,11 @@ class SyncClient {
 
   // State. These do not block and may be called from any thread, the runtime's included.
 
-  [[nodiscard]] HealthState health() const noexcept { return client_.health(); }
-  [[nodiscard]] ClientStats stats() const noexcept { return client_.stats(); }
-  [[nodiscard]] const std::string& name() const noexcept { return client_.name(); }
+  [[nodiscard]] HealthState health() const noexcept { return client_->health(); }
+  [[nodiscard]] ClientStats stats() const noexcept { return client_->stats(); }
+  [[nodiscard]] const std::string& name() const noexcept { return client_->name(); }
   /// Stops new commands (`shutting_down`) and closes every connection.
-  void close() noexcept { client_.close(); }
+  void close() noexcept { client_->close(); }
 
  private:
   template <class T>
@@ -172,7 +176,7 @@ class SyncClient {
   }
 
   Runtime& runtime_;
-  Client client_;
+  std::shared_ptr<Client> client_;
 };
 
 }  // namespace bulwark::redis

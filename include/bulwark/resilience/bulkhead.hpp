@@ -40,8 +40,10 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bulwark/core/duration.hpp"
+#include "bulwark/core/error.hpp"
 #include "bulwark/core/result.hpp"
 #include "bulwark/resilience/events.hpp"
 
@@ -155,6 +157,11 @@ class Bulkhead {
 
   [[nodiscard]] const BulkheadConfig& config() const noexcept;
   [[nodiscard]] std::string_view name() const noexcept;
+
+  /// Appends one issue per bad field of `config`, with paths `<path>.<field>`: what the
+  /// constructor checks, for configuration loaders that report every problem at once.
+  static void validate(const BulkheadConfig& config, std::vector<ConfigIssue>& issues,
+                       std::string_view path = "bulkhead");
 
  private:
   // Shared with asynchronous waiters so that a timer completing after the wait was decided

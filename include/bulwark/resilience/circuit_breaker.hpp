@@ -51,9 +51,11 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include "bulwark/core/clock.hpp"
 #include "bulwark/core/duration.hpp"
+#include "bulwark/core/error.hpp"
 #include "bulwark/core/health.hpp"
 #include "bulwark/core/random.hpp"
 #include "bulwark/core/result.hpp"
@@ -262,6 +264,11 @@ class CircuitBreaker {
   /// The validated configuration, with `clock` and `random` filled in.
   [[nodiscard]] const CircuitBreakerConfig& config() const noexcept;
   [[nodiscard]] std::string_view name() const noexcept;
+
+  /// Appends one issue per bad field of `config`, with paths `<path>.<field>`: what the
+  /// constructor checks, for configuration loaders that report every problem at once.
+  static void validate(const CircuitBreakerConfig& config, std::vector<ConfigIssue>& issues,
+                       std::string_view path = "circuit_breaker");
 
  private:
   struct Impl;

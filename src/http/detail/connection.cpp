@@ -20,6 +20,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/ssl.h>
@@ -71,10 +72,12 @@ bool is_connection_drop(const boost::system::error_code& ec) {
          ec == asio::error::not_connected || ec == asio::ssl::error::stream_truncated;
 }
 
-void no_delay(Connection::Tcp& stream) {
+void tune(Connection::Tcp& stream) {
   boost::system::error_code ignored;
   // Requests are small and latency matters more than packet count.
   stream.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+  // A program that starts other programs must not hand them its connections.
+  ::fcntl(stream.socket().native_handle(), F_SETFD, FD_CLOEXEC);
 }
 
 bool is_ip_literal(const std::string& host) {
@@ -83,9 +86,10 @@ bool is_ip_literal(const std::string& host) {
   return !ec;
 }
 
-asio::awaitable<asio::ip::tcp::resolver::results_type> resolve(
-    const asio::strand<asio::any_io_executor>& strand, const Origin& origin, Deadline deadline,
-    const std::string& where) {
+asio::awaitable<asio::ip::tcp::resolver::results_type> resolve(const asio::any_io_executor& strand,
+                                                               const Origin& origin,
+                                                               Deadline deadline,
+                                                               const std::string& where) {
   const std::string port = std::to_string(origin.port);
   boost::system::error_code ec;
   const asio::ip::address address = asio::ip::make_address(origin.host, ec);
@@ -111,9 +115,7 @@ asio::awaitable<std::unique_ptr<Connection>> Connection::open(
     asio::ssl::context* tls, TlsSessions* sessions, Deadline deadline) {
   const std::string where = origin.key();
   const Expiry limit = expiry(config.timeouts.connect, deadline);
-  // A strand per connection: Beast's timeout timer and the socket's handlers must not run
-  // concurrently when the client's executor has several threads.
-  auto strand = asio::make_strand(std::move(executor));
+  const asio::any_io_executor& strand = executor;
   const auto endpoints = co_await resolve(strand, origin, limit.at, where);
 
   auto tcp = std::make_unique<Tcp>(strand);
@@ -126,7 +128,7 @@ asio::awaitable<std::unique_ptr<Connection>> Connection::open(
                                     timeout_text(limit, "connect", config.timeouts.connect)));
   }
   if (ec) fail(errc::connect_failed, fmt::format("{}: connect: {}", where, ec.message()));
-  no_delay(*tcp);
+  tune(*tcp);
   if (!origin.tls) co_return std::unique_ptr<Connection>(new Connection(std::move(tcp)));
 
   auto stream = std::make_unique<Tls>(std::move(*tcp), *tls);

@@ -54,6 +54,11 @@ class Connection {
 
   // Resolves, connects and completes the TLS handshake (when `tls` is set) by `deadline`.
   // Throws `Error` (connect_failed, tls_error, timeout) whose detail names the origin.
+  //
+  // `executor` is a strand of the connection's own, and this coroutine and `exchange` must run
+  // on it (co_spawn them there): Beast's timeout timer runs on the stream's executor, and when
+  // the socket's completions ran elsewhere, on a multi-threaded executor, a timeout could be
+  // seen as a plain cancellation (and the two handlers would race).
   static boost::asio::awaitable<std::unique_ptr<Connection>> open(
       boost::asio::any_io_executor executor, const Origin& origin, const ClientConfig& config,
       boost::asio::ssl::context* tls, TlsSessions* sessions, Deadline deadline);
@@ -77,6 +82,8 @@ class Connection {
   }
   void mark_idle() noexcept { idle_since_ = std::chrono::steady_clock::now(); }
   [[nodiscard]] std::uint64_t requests_served() const noexcept { return requests_; }
+  // The connection's strand.
+  [[nodiscard]] boost::asio::any_io_executor executor() noexcept { return lowest().get_executor(); }
 
  private:
   using Stream = std::variant<std::unique_ptr<Tcp>, std::unique_ptr<Tls>>;

@@ -3,6 +3,8 @@
 #include "bulwark/core/error.hpp"
 
 #include <fmt/format.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <charconv>
 #include <ctime>
@@ -68,8 +70,11 @@ asio::awaitable<Response> Engine::attempt(const Target& target, const WireReques
     Lease& lease = *acquired;
     // From here the request may reach the service.
     context.mark_sent();
-    auto outcome = co_await lease.connection().exchange(request, config_, on_body,
-                                                        following_redirects, deadline);
+    Connection& connection = lease.connection();
+    auto outcome = co_await asio::co_spawn(
+        connection.executor(),
+        connection.exchange(request, config_, on_body, following_redirects, deadline),
+        asio::use_awaitable);
     if (auto* failure = std::get_if<ExchangeFailure>(&outcome)) {
       const bool stale =
           lease.reused() && !failure->response_started && failure->code == errc::connection_lost;
@@ -92,7 +97,8 @@ asio::awaitable<Response> Engine::attempt(const Target& target, const WireReques
     response.headers = std::move(result.headers);
     response.body = std::move(result.body);
     response.url = target.display;
-    response.attempts = context.attempt();
+    // A resend after a stale connection is an attempt too, though not the retry policy's.
+    response.attempts = context.attempt() + (fresh ? 1 : 0);
     if (response.status == 429 || response.status == 503) {
       if (auto header = response.header("Retry-After")) {
         if (auto delay = parse_retry_after(*header, std::chrono::system_clock::now())) {

@@ -3,7 +3,9 @@
 #include "bulwark/core/error.hpp"
 
 #include <fmt/format.h>
+#include <boost/url/encode.hpp>
 #include <boost/url/parse.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 #include <boost/url/url.hpp>
 
 namespace bulwark::http::detail {
@@ -106,7 +108,13 @@ Target resolve_target(std::string_view base_url, std::string_view url,
     full = parse_absolute(joined, "URL");
   }
   full.remove_fragment();
-  for (const auto& [name, value] : query) full.params().append({name, value});
+  // Only unreserved characters go unencoded: '+' would read as a space to the many servers
+  // that decode queries as form data, and '&', '=' would split the parameter.
+  for (const auto& [name, value] : query) {
+    const std::string encoded_name = boost::urls::encode(name, boost::urls::unreserved_chars);
+    const std::string encoded_value = boost::urls::encode(value, boost::urls::unreserved_chars);
+    full.encoded_params().append(boost::urls::param_pct_view(encoded_name, encoded_value));
+  }
   return from_absolute(full, absolute ? url : base_url);
 }
 

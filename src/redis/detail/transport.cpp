@@ -6,6 +6,7 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
@@ -24,6 +25,8 @@ void set_option(int fd, int level, int name, int value) {
 
 void tune_tcp(asio::ip::tcp::socket& socket, const KeepaliveConfig& keepalive) {
   const int fd = socket.native_handle();
+  // A program that starts other programs must not hand them its connections.
+  ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   // Commands are small and latency matters more than packet count.
   set_option(fd, IPPROTO_TCP, TCP_NODELAY, 1);
   if (!keepalive.enabled) return;

@@ -47,7 +47,9 @@ TEST(HttpUrl, RelativeUrlsExtendTheBasePath) {
 TEST(HttpUrl, QueryParametersArePercentEncodedAndAppended) {
   const Target target =
       resolve_target("http://h", "/search?a=1", Query{{"q", "a b&c=d"}, {"lang", "fr/é"}});
-  EXPECT_EQ(target.target, "/search?a=1&q=a%20b%26c=d&lang=fr/%C3%A9");
+  EXPECT_EQ(resolve_target("http://h", "/", Query{{"at", "10:00+02:00"}}).target,
+            "/?at=10%3A00%2B02%3A00");
+  EXPECT_EQ(target.target, "/search?a=1&q=a%20b%26c%3Dd&lang=fr%2F%C3%A9");
 }
 
 TEST(HttpUrl, Ipv6LiteralsAreBracketedInHostHeaderAndKey) {

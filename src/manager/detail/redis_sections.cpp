@@ -1,0 +1,161 @@
+#include "manager/detail/redis_sections.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+
+namespace bulwark::detail {
+namespace {
+
+constexpr std::array<Named<redis::Protocol>, 2> protocols = {{
+    {"resp3", redis::Protocol::resp3},
+    {"resp2", redis::Protocol::resp2},
+}};
+
+// The fields a URL sets: the whole endpoint, so that a database on another server inherits
+// nothing of the first server's address or credentials.
+constexpr std::array<std::string_view, 9> url_fields = {
+    "connection.host",        "connection.port",        "connection.unix_path",
+    "connection.username",    "connection.password",    "connection.database",
+    "connection.tls.enabled", "connection.client_name", "connection.protocol"};
+
+void apply_url(YamlMap& section, std::string_view url, std::string_view variable,
+               redis::ConnectionConfig& connection) {
+  redis::ConnectionConfig parsed;
+  try {
+    parsed = redis::from_url(url);
+  } catch (const ConfigError& error) {
+    for (const ConfigIssue& issue : error.issues()) {
+      section.context().add_issue(section.path_of("url"),
+                                  variable.empty()
+                                      ? issue.message
+                                      : fmt::format("{} (set by {})", issue.message, variable));
+    }
+    return;
+  }
+  connection.host = std::move(parsed.host);
+  connection.port = parsed.port;
+  connection.unix_path = std::move(parsed.unix_path);
+  connection.username = std::move(parsed.username);
+  connection.password = std::move(parsed.password);
+  connection.database = parsed.database;
+  connection.tls.enabled = parsed.tls.enabled;
+  if (!parsed.client_name.empty()) connection.client_name = std::move(parsed.client_name);
+  connection.protocol = parsed.protocol;
+  section.context().add_secret(connection.password.reveal());
+  for (const std::string_view field : url_fields) section.record("url", field);
+}
+
+void read_url(YamlMap& section, bool top_level, redis::ConnectionConfig& connection) {
+  if (top_level) {
+    if (const std::optional<std::string> url = section.context().variable("REDIS_URL")) {
+      (void)section.has("url");
+      apply_url(section, *url, "REDIS_URL", connection);
+      return;
+    }
+  }
+  if (const std::optional<ScalarValue> url = section.scalar("url")) {
+    apply_url(section, url->value, "", connection);
+  }
+}
+
+// Keys shared by `redis` and a database's map.
+void read_client(YamlMap& section, bool top_level, redis::ClientConfig& client) {
+  redis::ConnectionConfig& connection = client.connection;
+  read_url(section, top_level, connection);
+  if (section.string("host", connection.host, "connection.host")) connection.unix_path.clear();
+  section.integer("port", connection.port, "connection.port");
+  if (!top_level) section.integer("db", connection.database, "connection.database");
+  section.string("username", connection.username, "connection.username");
+  section.secret("password", connection.password, "connection.password");
+  section.string("client_name", connection.client_name, "connection.client_name");
+  section.choice("protocol", connection.protocol, protocols, "connection.protocol");
+  section.duration("connect_timeout", connection.connect_timeout, "connection.connect_timeout");
+  section.integer("max_pending_commands", connection.max_pending_commands,
+                  "connection.max_pending_commands");
+
+  YamlMap tls = section.map("tls", "connection.tls");
+  tls.boolean("enabled", connection.tls.enabled);
+  tls.boolean("verify", connection.tls.verify_peer, "connection.tls.verify_peer");
+  tls.string("ca_file", connection.tls.ca_file);
+  tls.string("cert_file", connection.tls.cert_file);
+  tls.string("key_file", connection.tls.key_file);
+  tls.string("server_name", connection.tls.server_name);
+  tls.finish();
+
+  YamlMap keepalive = section.map("keepalive", "connection.keepalive");
+  keepalive.boolean("enabled", connection.keepalive.enabled);
+  keepalive.duration("idle", connection.keepalive.idle);
+  keepalive.duration("interval", connection.keepalive.interval);
+  keepalive.integer("count", connection.keepalive.count);
+  keepalive.finish();
+
+  YamlMap pool = section.map("pool");
+  pool.integer("max_connections", client.pool.max_connections);
+  pool.integer("busy_threshold", client.pool.busy_threshold);
+  pool.duration("acquire_timeout", client.pool.acquire_timeout);
+  pool.duration("health_check_interval", client.pool.health_check_interval);
+  pool.duration("max_idle_time", client.pool.max_idle_time);
+  pool.finish();
+
+  section.duration("command_timeout", client.command_timeout);
+  section.duration("wait_for_loading", client.wait_for_loading);
+  section.integer("failed_after", client.failed_after);
+  read_policies(section, client.retry, client.circuit_breaker, client.bulkhead,
+                client.rate_limiter);
+}
+
+void add_database(const std::string& name, redis::ClientConfig client, Origins recorded,
+                  std::vector<RedisDatabaseConfig>& out, std::vector<Origins>& origins) {
+  client.name = fmt::format("redis.{}", name);
+  name_policies(client);
+  out.push_back({name, std::move(client)});
+  origins.push_back(std::move(recorded));
+}
+
+}  // namespace
+
+void read_redis(LoadContext& context, const YAML::Node& redis, const Policies& policies,
+                std::vector<RedisDatabaseConfig>& out, std::vector<Origins>& origins) {
+  if (!redis.IsDefined()) return;
+  redis::ClientConfig base;
+  base.retry = policies.retry;
+  base.circuit_breaker = policies.circuit_breaker;
+  base.bulkhead = policies.bulkhead;
+  base.rate_limiter = policies.rate_limiter;
+  if (policies.timeout) base.command_timeout = *policies.timeout;
+  Origins base_origins;
+  for (const auto& [field, path] : policies.origins) {
+    base_origins[field == "timeout" ? "command_timeout" : field] = path;
+  }
+
+  YamlMap section(context, redis, "redis", &base_origins);
+  read_client(section, true, base);
+  const YAML::Node databases_node = section.get("databases");
+  YamlMap databases(context, databases_node, "redis.databases");
+  section.finish();
+  if (!databases_node.IsDefined()) {
+    add_database("default", std::move(base), std::move(base_origins), out, origins);
+    return;
+  }
+  for (const auto& [name, node] : databases.entries()) {
+    redis::ClientConfig client = base;
+    Origins recorded = base_origins;
+    const std::string path = databases.path_of(name);
+    if (node.IsScalar()) {
+      databases.integer(name, client.connection.database, "connection.database");
+      recorded["connection.database"] = path;
+    } else if (node.IsMap() || node.IsNull()) {
+      YamlMap block(context, node, path, &recorded);
+      read_client(block, false, client);
+      block.finish();
+    } else {
+      context.add_issue(path, fmt::format("expected a database number (0-15) or a map, got {}",
+                                          describe_node(node)));
+      continue;
+    }
+    add_database(name, std::move(client), std::move(recorded), out, origins);
+  }
+}
+
+}  // namespace bulwark::detail
