@@ -236,6 +236,18 @@ Measurement bulwark_sync(const Options& options, const Target& target) {
 
 // ---- output -----------------------------------------------------------------------------------
 
+// The 1-minute load average: other processes on the machine skew every figure.
+std::string load_average() {
+  FILE* file = std::fopen("/proc/loadavg", "r");
+  if (file == nullptr) return "?";
+  std::array<char, 64> buffer{};
+  std::string text = std::fgets(buffer.data(), static_cast<int>(buffer.size()), file) != nullptr
+                         ? std::string(buffer.data())
+                         : std::string("?");
+  std::fclose(file);
+  return text.substr(0, text.find(' '));
+}
+
 std::string nginx_version() {
   FILE* pipe = ::popen("nginx -v 2>&1", "r");
   if (pipe == nullptr) return "nginx";
@@ -286,8 +298,9 @@ int run(const Options& options) {
       target.path.c_str(), target.body.size());
   std::printf(
       "every contender: %zu requests in flight for %.0f s; the machine's %u cores are "
-      "shared by nginx, the client and wrk\n",
-      options.concurrency, options.seconds, std::thread::hardware_concurrency());
+      "shared by nginx, the client and wrk; load average before the run %s\n",
+      options.concurrency, options.seconds, std::thread::hardware_concurrency(),
+      load_average().c_str());
   std::printf(
       "bulwark_async: %zu coroutines, 1 io_context, 1 thread; pool max_connections = "
       "max_keepalive = %zu; retry + breaker on\n",
