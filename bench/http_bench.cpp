@@ -17,7 +17,8 @@
 // Each prints requests/s, p50 and p99 latency of one request as its caller sees it (measured
 // here with steady_clock into a log-linear histogram, about 6% resolution; wrk's own figures for
 // wrk) and the errors. The bulwark contenders also print their pool's counters (connections
-// created, requests on a reused connection). Ends with:
+// created, requests on a reused connection). With --rounds R every contender runs R times,
+// interleaved with the others, and its median round is what counts. Ends with:
 //
 //   ratio_vs_libcurl: X    bulwark_async req/s / libcurl req/s
 //   ratio_vs_unpooled: X   bulwark_async req/s / bulwark_unpooled req/s
@@ -74,18 +75,22 @@ Options parse_options(int argc, char** argv) {
       options.sync_threads = std::strtoull(value, nullptr, 10);
     } else if (arg == "--curl") {
       options.curl = value;
+    } else if (arg == "--rounds") {
+      options.rounds = std::strtoull(value, nullptr, 10);
     } else if (arg == "--only") {
       options.only = value;
     } else {
       throw std::invalid_argument(
           "unknown option " + std::string(arg) +
           " (--concurrency N, --seconds S, --nginx-workers W, --sync-threads T, "
-          "--curl multi|threads, --only CONTENDER)");
+          "--curl multi|threads, --rounds R, --only CONTENDER)");
     }
     ++i;
   }
-  if (options.concurrency == 0 || options.seconds <= 0 || options.nginx_workers <= 0) {
-    throw std::invalid_argument("--concurrency, --seconds and --nginx-workers must be positive");
+  if (options.concurrency == 0 || options.seconds <= 0 || options.nginx_workers <= 0 ||
+      options.rounds == 0) {
+    throw std::invalid_argument(
+        "--concurrency, --seconds, --nginx-workers and --rounds must be positive");
   }
   if (options.sync_threads == 0) options.sync_threads = options.concurrency;
   return options;
@@ -297,9 +302,9 @@ int run(const Options& options) {
                                  : "competes with the client for the cores",
       target.path.c_str(), target.body.size());
   std::printf(
-      "every contender: %zu requests in flight for %.0f s; the machine's %u cores are "
-      "shared by nginx, the client and wrk; load average before the run %s\n",
-      options.concurrency, options.seconds, std::thread::hardware_concurrency(),
+      "every contender: %zu requests in flight for %.0f s, %zu round(s); the machine's %u cores "
+      "are shared by nginx, the client and wrk; load average before the run %s\n",
+      options.concurrency, options.seconds, options.rounds, std::thread::hardware_concurrency(),
       load_average().c_str());
   std::printf(
       "bulwark_async: %zu coroutines, 1 io_context, 1 thread; pool max_connections = "
@@ -315,43 +320,65 @@ int run(const Options& options) {
   std::printf(
       "bulwark_unpooled: bulwark_async with pool.keepalive_expiry = 0 (a new connection "
       "per request)\n\n");
-  print_header();
 
+  struct Contender {
+    const char* name;
+    std::function<Measurement()> run;
+  };
+  std::vector<Contender> contenders{
+      {"bulwark_async", [&] { return bulwark_async(options, target, KeepAlive::on); }},
+      {"bulwark_sync", [&] { return bulwark_sync(options, target); }},
+      {"libcurl", [&] { return libcurl(options, target); }},
+      {"bulwark_unpooled", [&] { return bulwark_async(options, target, KeepAlive::off); }},
+      {"wrk", [&] { return wrk(options, target); }},
+  };
   if (!options.only.empty()) {
     // One contender alone, for profiling: no ratios.
-    const std::string& only = options.only;
-    std::function<Measurement()> contender;
-    if (only == "bulwark_async")
-      contender = [&] { return bulwark_async(options, target, KeepAlive::on); };
-    if (only == "bulwark_unpooled")
-      contender = [&] { return bulwark_async(options, target, KeepAlive::off); };
-    if (only == "bulwark_sync") contender = [&] { return bulwark_sync(options, target); };
-    if (only == "libcurl") contender = [&] { return libcurl(options, target); };
-    if (only == "wrk") contender = [&] { return wrk(options, target); };
-    if (!contender) throw std::invalid_argument("unknown contender " + only);
-    const Measurement m = contender();
-    print(m);
-    return m.errors == 0 ? 0 : 1;
+    std::erase_if(contenders, [&](const Contender& c) { return c.name != options.only; });
+    if (contenders.empty()) throw std::invalid_argument("unknown contender " + options.only);
   }
 
+  // Every round runs every contender in turn, so that a change in the machine's load during the
+  // run touches all of them; with several rounds each contender's median round is reported.
   // A pause between contenders lets nginx close the previous one's connections.
-  const auto settle = [] { std::this_thread::sleep_for(500ms); };
-  const Measurement async = bulwark_async(options, target, KeepAlive::on);
-  print(async);
-  settle();
-  const Measurement sync = bulwark_sync(options, target);
-  print(sync);
-  settle();
-  const Measurement curl = libcurl(options, target);
-  print(curl);
-  settle();
-  const Measurement unpooled = bulwark_async(options, target, KeepAlive::off);
-  print(unpooled);
-  settle();
-  const Measurement ceiling = wrk(options, target);
-  print(ceiling);
-  std::printf("\n");
+  std::vector<std::vector<Measurement>> rounds(contenders.size());
+  std::uint64_t errors = 0;
+  for (std::size_t round = 1; round <= options.rounds; ++round) {
+    if (options.rounds > 1) std::printf("round %zu of %zu\n", round, options.rounds);
+    print_header();
+    for (std::size_t i = 0; i < contenders.size(); ++i) {
+      if (round > 1 || i > 0) std::this_thread::sleep_for(500ms);
+      rounds[i].push_back(contenders[i].run());
+      print(rounds[i].back());
+      errors += rounds[i].back().errors;
+    }
+    std::printf("\n");
+  }
+  std::vector<Measurement> results;
+  for (std::vector<Measurement>& runs : rounds) {
+    std::sort(runs.begin(), runs.end(),
+              [](const Measurement& a, const Measurement& b) { return a.rps < b.rps; });
+    Measurement median = runs[runs.size() / 2];
+    if (runs.size() > 1) {
+      char range[96];
+      std::snprintf(range, sizeof range, "median of %zu rounds (req/s %.0f-%.0f); ", runs.size(),
+                    runs.front().rps, runs.back().rps);
+      median.note = range + median.note;
+    }
+    results.push_back(std::move(median));
+  }
+  if (options.rounds > 1) {
+    std::printf("median round of each contender\n");
+    print_header();
+    for (const Measurement& m : results) print(m);
+    std::printf("\n");
+  }
+  if (!options.only.empty()) return errors == 0 ? 0 : 1;
 
+  const Measurement& async = results[0];
+  const Measurement& curl = results[2];
+  const Measurement& unpooled = results[3];
+  const Measurement& ceiling = results[4];
   struct Figure {
     const char* name;
     double value;
@@ -368,8 +395,6 @@ int run(const Options& options) {
   }
   std::printf("\n");
   for (const Figure& figure : figures) std::printf("%s: %.2f\n", figure.name, figure.value);
-  const std::uint64_t errors =
-      async.errors + sync.errors + curl.errors + unpooled.errors + ceiling.errors;
   return errors == 0 ? 0 : 1;
 }
 

@@ -19,6 +19,7 @@ struct Options {
   int nginx_workers = 1;         // worker_processes of the one nginx
   std::size_t sync_threads = 0;  // callers of the SyncClient; 0 = concurrency
   std::string curl = "multi";    // libcurl driver: "multi" (one thread) or "threads"
+  std::size_t rounds = 1;        // every contender this many times, interleaved; medians reported
   std::string only{};            // run just this contender (for profiling); empty = all
 };
 
