@@ -9,7 +9,7 @@ export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_f
 export CCACHE_DIR ?= $(HOME)/.cache/bulwark-ccache
 LAUNCHER := $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE),)
 
-.PHONY: deps test test-asan test-tsan fuzz bench-resilience bench-observe bench-redis demo format format-check consumer clean
+.PHONY: deps test test-asan test-tsan fuzz bench-resilience bench-observe bench-redis bench-http demo format format-check consumer clean
 
 deps:
 	@bash scripts/deps.sh
@@ -68,6 +68,14 @@ bench-redis: deps
 	cmake --preset release $(LAUNCHER) >/dev/null
 	cmake --build --preset release -j $(JOBS) --target bench_redis
 	./build/release/bench/bench_redis $(REDIS_BENCH_ARGS)
+
+# The HTTP client beside libcurl and wrk against an nginx the program starts on a free loopback
+# port. HTTP_BENCH_ARGS passes options (--concurrency N, --seconds S, ...).
+HTTP_BENCH_ARGS ?=
+bench-http: deps
+	cmake --preset release $(LAUNCHER) >/dev/null
+	cmake --build --preset release -j $(JOBS) --target bench_http
+	./build/release/bench/bench_http $(HTTP_BENCH_ARGS)
 
 demo: deps
 	cmake --preset release $(LAUNCHER) >/dev/null
