@@ -41,7 +41,6 @@ Session::Session(asio::ip::tcp::socket socket, Limits limits, Handler handler,
       stopping_(std::move(stopping)) {}
 
 asio::awaitable<void> Session::run() {
-  const auto self = shared_from_this();
   const std::size_t limit = limits_.max_request_bytes;
   while (!stopping_->load(std::memory_order_acquire)) {
     idle_ = true;

@@ -3,7 +3,8 @@
 // router for each reply, writes it, and closes when the peer, a bound or the server says so.
 //
 // Threading: `run()` and the close functions must run on the session's executor (a strand of its
-// own); the server posts them there.
+// own); the server posts them there. Lifetime: whoever runs `run()` keeps the session alive
+// (a shared_ptr) until it returns.
 
 #include "admin/detail/router.hpp"
 #include "bulwark/core/duration.hpp"
@@ -21,7 +22,7 @@
 
 namespace bulwark::detail {
 
-class Session : public std::enable_shared_from_this<Session> {
+class Session {
  public:
   using Handler = std::function<AdminReply(const AdminRequest&)>;
 
