@@ -11,7 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server redis-tools libhiredis-dev openssl
   nginx-light wrk libcurl4-openssl-dev
-  prometheus
+  prometheus chromium
 )
 
 missing=()

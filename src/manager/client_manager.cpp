@@ -110,6 +110,7 @@ struct ClientManager::Impl {
   std::map<std::string, std::unique_ptr<RedisEntry>, std::less<>> redis;
   std::unique_ptr<HealthMonitor> monitor;
   std::atomic<bool> stopped{false};
+  std::atomic<bool> started{false};
   // The monitor's listeners may run after this object is gone (a round finishing late); they
   // check this first.
   struct Liveness {
@@ -498,6 +499,12 @@ std::shared_ptr<redis::SyncClient> ClientManager::redis_sync(std::string_view na
 void ClientManager::start() {
   impl_->check_open();
   impl_->monitor->start();
+  impl_->started.store(true, std::memory_order_release);
+}
+
+bool ClientManager::started() const noexcept {
+  return impl_->started.load(std::memory_order_acquire) &&
+         !impl_->stopped.load(std::memory_order_acquire);
 }
 
 void ClientManager::stop(Duration deadline) { impl_->stop(deadline); }
@@ -512,6 +519,21 @@ HealthReport ClientManager::check_now_blocking() {
 }
 
 const ManagerConfig& ClientManager::config() const noexcept { return impl_->config; }
+
+std::vector<ClientCallStats> ClientManager::call_stats() const {
+  std::vector<ClientCallStats> stats;
+  stats.reserve(impl_->http.size() + impl_->redis.size());
+  const auto add = [&](const std::string& name, const detail::ClientMetrics& metrics) {
+    stats.push_back(ClientCallStats{name, metrics.calls(), metrics.errors()});
+  };
+  for (const HttpServiceConfig& service : impl_->config.services) {
+    add(service.name, *impl_->http.find(service.name)->second->metrics);
+  }
+  for (const RedisDatabaseConfig& database : impl_->config.redis) {
+    add(database.name, *impl_->redis.find(database.name)->second->metrics);
+  }
+  return stats;
+}
 
 observe::Registry& ClientManager::metrics() noexcept { return *impl_->registry; }
 

@@ -44,6 +44,8 @@ observe::Counter& ClientMetrics::outcome_counter(const std::error_code& error) {
 }
 
 void ClientMetrics::on_call(const CallRecord& record) noexcept {
+  calls_total_.fetch_add(1, std::memory_order_relaxed);
+  if (record.error) errors_total_.fetch_add(1, std::memory_order_relaxed);
   try {
     outcome_counter(record.error).inc();
   } catch (...) {  // NOLINT(bugprone-empty-catch): metrics must never fail a call.

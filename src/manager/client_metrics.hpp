@@ -9,6 +9,7 @@
 
 #include <array>
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -27,6 +28,14 @@ class ClientMetrics : public std::enable_shared_from_this<ClientMetrics> {
 
   void on_call(const CallRecord& record) noexcept;
 
+  // Completed calls and failed ones, for ClientManager::call_stats().
+  [[nodiscard]] std::uint64_t calls() const noexcept {
+    return calls_total_.load(std::memory_order_relaxed);
+  }
+  [[nodiscard]] std::uint64_t errors() const noexcept {
+    return errors_total_.load(std::memory_order_relaxed);
+  }
+
  private:
   observe::Counter& outcome_counter(const std::error_code& error);
 
@@ -44,6 +53,9 @@ class ClientMetrics : public std::enable_shared_from_this<ClientMetrics> {
   static constexpr std::size_t outcomes = 64;
   std::array<std::atomic<observe::Counter*>, outcomes> by_code_{};
   std::atomic<observe::Counter*> other_{nullptr};
+  // The sums of the outcome counters, kept apart so that reading them needs no label lookup.
+  std::atomic<std::uint64_t> calls_total_{0};
+  std::atomic<std::uint64_t> errors_total_{0};
   std::mutex subscriptions_mutex_;
   std::vector<Subscription> subscriptions_;
 };

@@ -281,6 +281,49 @@ TEST(ClientManager, MetricsCountCallsBreakerPoolsAndHealthAndPassPromtool) {
   EXPECT_EQ(result.exit_code, 0) << result.output << "\n" << text;
 }
 
+TEST(ClientManager, CallStatsCountCallsAndErrorsAcrossRebuildsAndStartedFollowsTheLifecycle) {
+  HttpServer server;
+  RedisServer redis_server;
+  ManagerConfig config;
+  config.health = fast_health();
+  config.services.push_back(service("svc", server, "/health"));
+  config.redis.push_back(database("cache", redis_server, 0));
+  ClientManager manager(config);
+  EXPECT_FALSE(manager.started());
+  const auto stats_of = [&](std::string_view name) {
+    for (const ClientCallStats& stats : manager.call_stats()) {
+      if (stats.name == name) return stats;
+    }
+    ADD_FAILURE() << "no stats for " << name;
+    return ClientCallStats{};
+  };
+  EXPECT_EQ(stats_of("svc").calls, 0U);
+  auto client = manager.http_sync("svc");
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(client->get("/ok").status, 200U);
+  manager.redis_sync("cache")->set("k", "v");
+  server.down();
+  EXPECT_FALSE(client->execute(http::Request::get("/down")));
+  EXPECT_EQ(stats_of("svc").calls, 4U);
+  EXPECT_EQ(stats_of("svc").errors, 1U);
+  EXPECT_EQ(stats_of("cache").calls, 1U);
+  EXPECT_EQ(stats_of("cache").errors, 0U);
+  (void)manager.check_now_blocking();
+  (void)manager.check_now_blocking();
+  server.up();
+  EXPECT_EQ(manager.check_now_blocking().find("svc")->recreations, 1U);
+  EXPECT_EQ(manager.http_sync("svc")->get("/ok").status, 200U);
+  EXPECT_EQ(stats_of("svc").calls, 5U) << "counts survive the rebuild";
+  const std::vector<ClientCallStats> all = manager.call_stats();
+  ASSERT_EQ(all.size(), 2U);
+  EXPECT_EQ(all[0].name, "svc") << "services first";
+  EXPECT_EQ(all[1].name, "cache");
+
+  manager.start();
+  EXPECT_TRUE(manager.started());
+  manager.stop();
+  EXPECT_FALSE(manager.started());
+}
+
 TEST(ClientManager, RunsOnAnExternalExecutor) {
   HttpServer server;
   asio::io_context io;

@@ -42,14 +42,26 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace bulwark {
 
 namespace observe {
 class Registry;
 }
+
+/// Calls completed through one configured client since the manager was built, across rebuilds
+/// of the client (the calls `bulwark_client_calls_total` counts). Both counts only grow: sample
+/// them twice and divide by the time between for rates.
+struct ClientCallStats {
+  std::string name;
+  std::uint64_t calls = 0;   ///< Every completed call, whatever its outcome.
+  std::uint64_t errors = 0;  ///< Calls that ended in an error, local rejections included.
+};
 
 class ClientManager {
  public:
@@ -72,6 +84,8 @@ class ClientManager {
 
   /// Starts background health monitoring. Idempotent.
   void start();
+  /// True between `start()` and `stop()`: health is being monitored.
+  [[nodiscard]] bool started() const noexcept;
   /// Stops monitoring, drains calls in flight up to `deadline`, closes every client. Idempotent;
   /// later lookups throw `shutting_down`.
   void stop(Duration deadline = std::chrono::seconds(5));
@@ -83,6 +97,9 @@ class ClientManager {
   /// `check_now()` for code that is not a coroutine (not from the manager's executor).
   HealthReport check_now_blocking();
 
+  /// Call counts of every configured client, services first, each in configuration order
+  /// (unavailable optional services included, with zero calls). Cheap: reads counters.
+  [[nodiscard]] std::vector<ClientCallStats> call_stats() const;
   /// The metrics of every client (calls, breaker, pools, health), in Prometheus form.
   [[nodiscard]] observe::Registry& metrics() noexcept;
   [[nodiscard]] const ManagerConfig& config() const noexcept;
