@@ -280,8 +280,8 @@ struct ClientManager::Impl {
             co_return CheckResult{false, sanitized(error.what())};
           }
           if (reply.status != expected) {
-            co_return CheckResult{
-                false, fmt::format("GET {} answered {}, expected {}", path, reply.status, expected)};
+            co_return CheckResult{false, fmt::format("GET {} answered {}, expected {}", path,
+                                                     reply.status, expected)};
           }
           co_return CheckResult{true, {}};
         };

@@ -7,6 +7,7 @@
 #include "manager/detail/policy_sections.hpp"
 #include "manager/detail/redis_sections.hpp"
 #include "manager/detail/validation.hpp"
+#include "manager/detail/yaml_document.hpp"
 #include "manager/detail/yaml_limits.hpp"
 #include "manager/detail/yaml_reader.hpp"
 
@@ -55,6 +56,7 @@ void read_document(detail::LoadContext& context, const YAML::Node& document,
   detail::YamlMap admin = root.map("admin");
   admin.string("listen", config.admin.listen);
   admin.finish();
+  root.ignore_prefixed("x-");
   root.finish();
 
   // A value that could not be read has been reported at its key; what the validators then say
@@ -99,22 +101,22 @@ ManagerConfig parse_config(std::string_view yaml, const Environment& environment
   std::vector<ConfigIssue> limits;
   if (!detail::check_yaml_limits(yaml, source, limits)) throw ConfigError(std::move(limits));
 
-  std::vector<YAML::Node> documents;
+  detail::LoadedDocument loaded;
   try {
-    documents = YAML::LoadAll(std::string(yaml));
+    loaded = detail::load_document(std::string(yaml));
   } catch (const YAML::Exception& error) {
     throw ConfigError(std::string(source),
                       fmt::format("YAML syntax error{}: {}", location(error.mark), error.msg));
   }
-  if (documents.size() > 1) {
-    throw ConfigError(
-        std::string(source),
-        fmt::format("holds {} YAML documents; a configuration is one document", documents.size()));
+  if (loaded.documents > 1) {
+    throw ConfigError(std::string(source),
+                      "holds more than one YAML document (or text after the end of the first); "
+                      "a configuration is one document");
   }
 
   ManagerConfig config;
   try {
-    if (!documents.empty()) read_document(context, documents.front(), source, config);
+    read_document(context, loaded.root, source, config);
   } catch (const YAML::Exception& error) {
     // The reader only asks nodes what they are, which does not throw; should yaml-cpp disagree,
     // the problem is still the file's, and is reported as one.
@@ -127,6 +129,11 @@ ManagerConfig parse_config(std::string_view yaml, const Environment& environment
 }
 
 ManagerConfig load_config(const std::filesystem::path& path, const Environment& environment) {
+  // A directory opens and reads as empty on Linux: that would be an empty configuration.
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored)) {
+    throw ConfigError(path.string(), "is a directory, not a configuration file");
+  }
   std::ifstream file(path, std::ios::binary);
   if (!file) {
     throw ConfigError(path.string(), fmt::format("cannot be opened: {}", std::strerror(errno)));

@@ -104,8 +104,12 @@ std::int64_t SyncClient::hincrby(std::string_view key, std::string_view field, s
   return run(client_->hincrby(key, field, by));
 }
 std::int64_t SyncClient::hlen(std::string_view key) { return run(client_->hlen(key)); }
-std::vector<std::string> SyncClient::hkeys(std::string_view key) { return run(client_->hkeys(key)); }
-std::vector<std::string> SyncClient::hvals(std::string_view key) { return run(client_->hvals(key)); }
+std::vector<std::string> SyncClient::hkeys(std::string_view key) {
+  return run(client_->hkeys(key));
+}
+std::vector<std::string> SyncClient::hvals(std::string_view key) {
+  return run(client_->hvals(key));
+}
 
 std::int64_t SyncClient::lpush(std::string_view key, std::string_view value) {
   return run(client_->lpush(key, value));
@@ -119,8 +123,12 @@ std::int64_t SyncClient::rpush(std::string_view key, std::string_view value) {
 std::int64_t SyncClient::rpush(std::string_view key, std::span<const std::string> values) {
   return run(client_->rpush(key, values));
 }
-std::optional<std::string> SyncClient::lpop(std::string_view key) { return run(client_->lpop(key)); }
-std::optional<std::string> SyncClient::rpop(std::string_view key) { return run(client_->rpop(key)); }
+std::optional<std::string> SyncClient::lpop(std::string_view key) {
+  return run(client_->lpop(key));
+}
+std::optional<std::string> SyncClient::rpop(std::string_view key) {
+  return run(client_->rpop(key));
+}
 std::vector<std::string> SyncClient::lrange(std::string_view key, std::int64_t start,
                                             std::int64_t stop) {
   return run(client_->lrange(key, start, stop));

@@ -290,9 +290,9 @@ TEST(ClientManager, RunsOnAnExternalExecutor) {
     ManagerConfig config;
     config.services.push_back(service("svc", server, "/health"));
     ClientManager manager(config, io.get_executor());
-    auto reply = asio::co_spawn(io, manager.http("svc")->send(http::Request::get("/x")),
-                                asio::use_future)
-                     .get();
+    auto reply =
+        asio::co_spawn(io, manager.http("svc")->send(http::Request::get("/x")), asio::use_future)
+            .get();
     EXPECT_EQ(reply.status, 200U);
     EXPECT_EQ(manager.http_sync("svc")->get("/y").status, 200U);
     EXPECT_EQ(manager.check_now_blocking().state, HealthState::healthy);

@@ -126,8 +126,7 @@ class Client {
   void close() noexcept;
 
  private:
-  void record(const std::error_code& error,
-              std::chrono::steady_clock::time_point started) noexcept;
+  void record(const std::error_code& error, std::chrono::steady_clock::time_point started) noexcept;
 
   ClientConfig config_;
   boost::asio::any_io_executor executor_;

@@ -375,8 +375,7 @@ class Client {
   boost::asio::awaitable<Result<Value>> attempt(const Command& command, CallContext& context);
   boost::asio::awaitable<Result<std::vector<Value>>> attempt_batch(
       const std::vector<Command>& commands, CallContext& context);
-  void record(const std::error_code& error,
-              std::chrono::steady_clock::time_point started) noexcept;
+  void record(const std::error_code& error, std::chrono::steady_clock::time_point started) noexcept;
   [[noreturn]] void throw_reply_error(const Value& reply, std::string_view operation) const;
 
   ClientConfig config_;

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 
 namespace bulwark::detail {
@@ -112,6 +113,14 @@ void read_details(YamlMap& service, HttpServiceConfig& config) {
   limits.finish();
 }
 
+// The library's 20 idle connections suit its 100 connections; a file that lowers
+// max_connections without saying how many may idle means "no more than that".
+void fit_keepalive(http::ClientConfig& client, const Origins& origins) {
+  if (origins.contains("pool.max_keepalive_connections")) return;
+  client.pool.max_keepalive_connections =
+      std::min(http::PoolLimits{}.max_keepalive_connections, client.pool.max_connections);
+}
+
 // False when the service is of a kind this version does not know (reported; not loaded).
 bool read_service(LoadContext& context, const std::string& name, const YAML::Node& node,
                   HttpServiceConfig& config, Origins& origins) {
@@ -137,6 +146,7 @@ bool read_service(LoadContext& context, const std::string& name, const YAML::Nod
   read_policies(service, config.client.retry, config.client.circuit_breaker, config.client.bulkhead,
                 config.client.rate_limiter);
   service.finish();
+  fit_keepalive(config.client, origins);
   name_policies(config.client);
   return true;
 }
@@ -158,6 +168,7 @@ HttpBase read_http_base(LoadContext& context, const Policies& policies,
   YamlMap pool(context, http_pool, "http_pool", &base.origins, "pool");
   read_pool(pool, client);
   pool.finish();
+  fit_keepalive(client, base.origins);
   return base;
 }
 

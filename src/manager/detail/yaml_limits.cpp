@@ -27,10 +27,10 @@ class DepthScanner {
  public:
   // Returns the depth reached on `line` (1-based line number for errors).
   std::size_t scan(std::string_view line) {
-    if (block_scalar_indent_) {
+    if (in_block_scalar_) {
       const std::size_t indent = line.find_first_not_of(' ');
-      if (indent == std::string_view::npos || indent > *block_scalar_indent_) return 0;
-      block_scalar_indent_.reset();
+      if (indent == std::string_view::npos || indent > block_scalar_indent_) return 0;
+      in_block_scalar_ = false;
     }
     std::size_t at = 0;
     std::size_t indent = 0;
@@ -88,6 +88,7 @@ class DepthScanner {
       }
     }
     if (flow_depth_ == 0 && !in_double_ && !in_single_ && opens_block_scalar(line.substr(0, end))) {
+      in_block_scalar_ = true;
       block_scalar_indent_ = indent;
     }
     return deepest;
@@ -99,7 +100,10 @@ class DepthScanner {
   std::size_t flow_depth_ = 0;
   bool in_double_ = false;
   bool in_single_ = false;
-  std::optional<std::size_t> block_scalar_indent_{};
+  // A plain flag and value rather than std::optional: GCC 12 at -O3 misreads the optional as
+  // maybe uninitialized.
+  bool in_block_scalar_ = false;
+  std::size_t block_scalar_indent_ = 0;
 };
 
 }  // namespace

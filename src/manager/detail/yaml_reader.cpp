@@ -61,13 +61,15 @@ struct ByteUnit {
   std::int64_t size;
 };
 
+constexpr std::int64_t kilo = 1000;
+constexpr std::int64_t kibi = 1024;
 constexpr std::array<ByteUnit, 7> byte_units = {{{"B", 1},
-                                                 {"KB", 1000},
-                                                 {"MB", 1000 * 1000},
-                                                 {"GB", 1000 * 1000 * 1000},
-                                                 {"KiB", 1024},
-                                                 {"MiB", 1024 * 1024},
-                                                 {"GiB", 1024 * 1024 * 1024}}};
+                                                 {"KB", kilo},
+                                                 {"MB", kilo* kilo},
+                                                 {"GB", kilo* kilo* kilo},
+                                                 {"KiB", kibi},
+                                                 {"MiB", kibi* kibi},
+                                                 {"GiB", kibi* kibi* kibi}}};
 
 }  // namespace
 
@@ -174,18 +176,56 @@ YamlMap::YamlMap(LoadContext& context, const YAML::Node& node, std::string path,
   }
   if (!context.charge(node.size() + 1)) return;
   entries_.reserve(node.size());
+  std::vector<YAML::Node> merges;
+  add_entries(node, false, merges);
+  // Merge keys (`<<: *base`, `<<: [*a, *b]`), which yaml-cpp leaves to the reader: the keys of
+  // those maps that this map does not set itself; earlier maps win over later ones. A merged map
+  // may merge others in turn, hence the queue, and the cap (an anchor can merge itself).
+  for (std::size_t i = 0; i < merges.size(); ++i) {
+    if (i == max_merges) {
+      context.add_issue(path_of("<<"), fmt::format("more than {} merged maps", max_merges));
+      break;
+    }
+    const YAML::Node source = merges[i];
+    if (source.IsMap()) {
+      if (!context.charge(source.size() + 1)) return;
+      add_entries(source, true, merges);
+    } else if (source.IsSequence() && source.size() <= max_merges) {
+      for (const YAML::Node& item : source) {
+        if (!item.IsMap()) {
+          context.add_issue(path_of("<<"), "expected a map or a list of maps");
+          continue;
+        }
+        if (!context.charge(item.size() + 1)) return;
+        add_entries(item, true, merges);
+      }
+    } else {
+      context.add_issue(path_of("<<"), "expected a map or a list of maps");
+    }
+  }
+}
+
+void YamlMap::add_entries(const YAML::Node& node, bool merged, std::vector<YAML::Node>& merges) {
   for (const auto& pair : node) {
     const YAML::Node& key = pair.first;
     if (!key.IsScalar()) {
-      context.add_issue(path_, fmt::format("keys must be plain names; the key at line {} is {}",
-                                           key.Mark().line + 1, describe_node(key)));
+      context_->add_issue(path_, fmt::format("keys must be plain names; the key at line {} is {}",
+                                             key.Mark().line + 1, describe_node(key)));
       continue;
     }
     const std::string& name = key.Scalar();
+    if (name == "<<") {
+      merges.push_back(pair.second);
+      continue;
+    }
     const auto [where, inserted] = index_.emplace(name, entries_.size());
     if (!inserted) {
-      context.add_issue(path_of(name), fmt::format("duplicate key (first at line {})",
-                                                   entries_[where->second].value.Mark().line + 1));
+      // A merged key is overridden by the map's own (or an earlier merge): that is the point.
+      if (!merged) {
+        context_->add_issue(path_of(name),
+                            fmt::format("duplicate key (first at line {})",
+                                        entries_[where->second].value.Mark().line + 1));
+      }
       continue;
     }
     entries_.push_back({name, pair.second, false});
@@ -227,6 +267,12 @@ std::vector<std::pair<std::string, YAML::Node>> YamlMap::entries() {
     out.emplace_back(entry.key, entry.value);
   }
   return out;
+}
+
+void YamlMap::ignore_prefixed(std::string_view prefix) {
+  for (Entry& entry : entries_) {
+    if (entry.key.starts_with(prefix)) entry.known = true;
+  }
 }
 
 void YamlMap::record(std::string_view key, std::string_view field) {

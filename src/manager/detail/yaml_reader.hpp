@@ -123,6 +123,10 @@ class YamlMap {
   /// all known.
   [[nodiscard]] std::vector<std::pair<std::string, YAML::Node>> entries();
 
+  /// Declares every key that starts with `prefix` known without reading it (`x-` keys at the
+  /// top level hold anchors for other sections to refer to).
+  void ignore_prefixed(std::string_view prefix);
+
   /// Records that `field` was set by `key` of this map.
   void record(std::string_view key, std::string_view field);
 
@@ -177,6 +181,9 @@ class YamlMap {
   /// Reports every key that no read asked for. Call once, after the last read.
   void finish();
 
+  /// Maps merged into one map (`<<`), at most.
+  static constexpr std::size_t max_merges = 64;
+
  private:
   struct Entry {
     std::string key;
@@ -195,6 +202,8 @@ class YamlMap {
     }
   }
 
+  // Adds the entries of `node` (own entries when `!merged`); values of merge keys go to `merges`.
+  void add_entries(const YAML::Node& node, bool merged, std::vector<YAML::Node>& merges);
   bool read_integer(std::string_view key, std::int64_t& value, std::int64_t min, std::int64_t max,
                     bool with_units, std::string_view field);
   std::optional<std::size_t> read_choice(std::string_view key, std::span<const std::string> names,

@@ -266,9 +266,25 @@ TEST(ManagerConfigErrors, SyntaxErrorsHaveALineAndAColumn) {
 
 TEST(ManagerConfigErrors, TheDocumentMustBeOneMap) {
   EXPECT_TRUE(has_issue(issues_of("- a\n- b\n"), "test.yaml", "expected a map of sections"));
-  EXPECT_TRUE(has_issue(issues_of("a: 1\n---\nb: 2\n"), "test.yaml", "2 YAML documents"));
+  EXPECT_TRUE(
+      has_issue(issues_of("a: 1\n---\nb: 2\n"), "test.yaml", "more than one YAML document"));
+  // yaml-cpp 0.7 reads a stray ',' after a document as endless empty documents: it must end.
+  EXPECT_TRUE(has_issue(issues_of("- a\n,"), "test.yaml", "more than one YAML document"));
+  EXPECT_TRUE(has_issue(issues_of(",s_honor_retry_after:"), "test.yaml", "more than one"));
   EXPECT_TRUE(has_issue(issues_of("services: [a, b]"), "services", "expected a map, got a list"));
   EXPECT_TRUE(has_issue(issues_of("? [a]\n: 1\n"), "", "keys must be plain names"));
+}
+
+TEST(ManagerConfigErrors, MergeKeysMustNameMaps) {
+  auto issues = issues_of("services: {a: {<<: 3, url: http://a}}");
+  EXPECT_TRUE(has_issue(issues, "services.a.<<", "expected a map or a list of maps"))
+      << listing(issues);
+  issues = issues_of("x-a: &a {<<: *a, timeout: 1s}\nservices: {a: {<<: *a, url: http://a}}");
+  EXPECT_TRUE(issues.empty() || has_issue(issues, "services.a.<<", "merged maps"))
+      << listing(issues);
+  // Keys merged in are checked like the map's own.
+  issues = issues_of("x-a: &a {timout: 1s}\nservices: {a: {<<: *a, url: http://a}}");
+  EXPECT_TRUE(has_issue(issues, "services.a.timout", "did you mean 'timeout'?")) << listing(issues);
 }
 
 TEST(ManagerConfigErrors, TooLargeOrTooDeepInputIsRefusedBeforeParsing) {

@@ -108,6 +108,19 @@ services:
   EXPECT_EQ(b.timeouts.read, http::Timeouts{}.read);
 }
 
+TEST(ManagerConfig, KeepAliveConnectionsFollowASmallerPoolUnlessSet) {
+  const ManagerConfig config = parse(R"(
+http_pool: {max_connections: 8}
+services:
+  a: {url: http://a}
+  b: {url: http://b, pool: {max_connections: 50}}
+  c: {url: http://c, pool: {max_connections: 50, max_keepalive_connections: 30}}
+)");
+  EXPECT_EQ(client_of(config, "a").pool.max_keepalive_connections, 8U);
+  EXPECT_EQ(client_of(config, "b").pool.max_keepalive_connections, 20U);
+  EXPECT_EQ(client_of(config, "c").pool.max_keepalive_connections, 30U);
+}
+
 TEST(ManagerConfig, PoliciesAreSwitchedOnAndOff) {
   const ManagerConfig config = parse(R"(
 defaults:
@@ -237,6 +250,27 @@ TEST(ManagerConfig, ServicesKeepTheOrderOfTheFile) {
   EXPECT_EQ(config.services[1].name, "a");
   EXPECT_EQ(config.find_service("nope"), nullptr);
   EXPECT_EQ(config.find_redis("nope"), nullptr);
+}
+
+TEST(ManagerConfig, MergeKeysShareSettingsBetweenSections) {
+  const ManagerConfig config = parse(R"(
+x-common: &common {timeout: 3s, retry: {max_attempts: 7}, pool: {max_connections: 9}}
+x-auth: &auth {auth: {scheme: bearer, token: t}}
+services:
+  a: {<<: *common, url: http://a}
+  b:
+    <<: [*auth, *common]
+    url: http://b
+    timeout: 4s
+)");
+  const http::ClientConfig& a = client_of(config, "a");
+  EXPECT_EQ(a.timeouts.total, 3s);
+  EXPECT_EQ(a.retry->max_attempts, 7U);
+  EXPECT_EQ(a.pool.max_connections, 9U);
+  const http::ClientConfig& b = client_of(config, "b");
+  EXPECT_EQ(b.timeouts.total, 4s);  // its own key wins
+  EXPECT_EQ(b.pool.max_connections, 9U);
+  EXPECT_EQ(b.auth.scheme, http::AuthScheme::bearer);
 }
 
 TEST(ManagerConfig, HealthAndAdminSections) {

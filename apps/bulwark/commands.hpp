@@ -1,0 +1,22 @@
+#pragma once
+// The subcommands of the `bulwark` program. Each registers its options on the CLI11 app and
+// returns the function that runs it; the function returns the process's exit code.
+
+#include <CLI/App.hpp>
+
+#include <functional>
+#include <string>
+
+namespace bulwark::cli {
+
+using Run = std::function<int()>;
+
+/// Exit codes shared by the subcommands.
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_unhealthy = 1;
+inline constexpr int exit_invalid_config = 2;
+
+Run add_validate(CLI::App& app);
+Run add_check(CLI::App& app);
+
+}  // namespace bulwark::cli
