@@ -16,7 +16,8 @@
 //
 // Each prints requests/s, p50 and p99 latency of one request as its caller sees it (measured
 // here with steady_clock into a log-linear histogram, about 6% resolution; wrk's own figures for
-// wrk) and the errors. The bulwark contenders also print their pool's counters (connections
+// wrk), the client's CPU time (user + system, all its threads; wrk's own for wrk) per request,
+// and the errors. The bulwark contenders also print their pool's counters (connections
 // created, requests on a reused connection). With --rounds R every contender runs R times,
 // interleaved with the others, and its median round is what counts. Ends with:
 //
@@ -34,6 +35,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+
+#include <sys/resource.h>
+#include <sys/time.h>
 
 #include <algorithm>
 #include <array>
@@ -267,14 +271,28 @@ std::string nginx_version() {
   return text.substr(at, text.find_first_of(" \r\n", at) - at);
 }
 
+// CPU time (user + system) used so far by this process and by its children that ended (wrk), in
+// seconds. The machine is shared: CPU per request is steadier than requests per second.
+double cpu_seconds() {
+  double total = 0;
+  for (const int who : {RUSAGE_SELF, RUSAGE_CHILDREN}) {
+    rusage usage{};
+    ::getrusage(who, &usage);
+    for (const timeval& t : {usage.ru_utime, usage.ru_stime}) {
+      total += static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    }
+  }
+  return total;
+}
+
 void print_header() {
-  std::printf("%-17s %9s %9s %9s %9s %7s  %s\n", "contender", "requests", "req/s", "p50_us",
-              "p99_us", "errors", "notes");
+  std::printf("%-17s %9s %9s %9s %9s %10s %7s  %s\n", "contender", "requests", "req/s", "p50_us",
+              "p99_us", "cpu_us/req", "errors", "notes");
 }
 
 void print(const Measurement& m) {
-  std::printf("%-17s %9llu %9.0f %9.1f %9.1f %7llu  %s\n", m.name.c_str(),
-              static_cast<unsigned long long>(m.requests), m.rps, m.p50_us, m.p99_us,
+  std::printf("%-17s %9llu %9.0f %9.1f %9.1f %10.1f %7llu  %s\n", m.name.c_str(),
+              static_cast<unsigned long long>(m.requests), m.rps, m.p50_us, m.p99_us, m.cpu_us,
               static_cast<unsigned long long>(m.errors), m.note.c_str());
   if (m.errors > 0) {
     std::printf("!!! %s: %llu ERRORS; first: %s\n", m.name.c_str(),
@@ -348,7 +366,11 @@ int run(const Options& options) {
     print_header();
     for (std::size_t i = 0; i < contenders.size(); ++i) {
       if (round > 1 || i > 0) std::this_thread::sleep_for(500ms);
-      rounds[i].push_back(contenders[i].run());
+      const double cpu_before = cpu_seconds();
+      Measurement m = contenders[i].run();
+      const std::uint64_t done = m.requests + m.errors;
+      m.cpu_us = done > 0 ? (cpu_seconds() - cpu_before) * 1e6 / static_cast<double>(done) : 0;
+      rounds[i].push_back(std::move(m));
       print(rounds[i].back());
       errors += rounds[i].back().errors;
     }
@@ -393,6 +415,10 @@ int run(const Options& options) {
     std::printf("%-18s %6.2f   target >= %.1f   %s\n", figure.name, figure.value, figure.target,
                 figure.value >= figure.target ? "met" : "MISSED");
   }
+  std::printf(
+      "(client CPU per request: bulwark_async %.1f us, libcurl %.1f us, ratio %.2f; "
+      "lower is cheaper)\n",
+      async.cpu_us, curl.cpu_us, ratio(async.cpu_us, curl.cpu_us));
   std::printf("\n");
   for (const Figure& figure : figures) std::printf("%s: %.2f\n", figure.name, figure.value);
   return errors == 0 ? 0 : 1;

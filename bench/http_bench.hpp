@@ -40,6 +40,7 @@ struct Measurement {
   double rps = 0;  // correct responses per second
   double p50_us = 0;
   double p99_us = 0;
+  double cpu_us = 0;   // CPU time of the client (or wrk) per request
   std::string note{};  // contender-specific detail printed after the figures
 
   // Fills rps and the percentiles from what the contender counted itself.
