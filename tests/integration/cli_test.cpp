@@ -3,6 +3,7 @@
 #include "support/process.hpp"
 #include "support/redis_server.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <boost/json/parse.hpp>
@@ -56,26 +57,21 @@ class CliTest : public ::testing::Test {
 
   std::string config_for(const HttpServer& http, const RedisServer& redis) {
     return write_config(
-        "health: {interval: 1s, timeout: 500ms}\n"
-        "services:\n"
-        "  qdrant:\n"
-        "    kind: http\n"
-        "    url: " +
-        http.base_url() +
-        "\n"
-        "    health: {path: /healthz, expected_status: 200}\n"
-        "  openai:\n"
-        "    kind: http\n"
-        "    url: " +
-        http.base_url() +
-        "/v1\n"
-        "    optional: true\n"
-        "    auth: {scheme: bearer, token: \"${BULWARK_TEST_UNSET_KEY}\"}\n"
-        "redis:\n"
-        "  url: redis://127.0.0.1:" +
-        std::to_string(redis.port()) +
-        "\n"
-        "  databases: {cache: 0, knowledge: 2}\n");
+        fmt::format("health: {{interval: 1s, timeout: 500ms}}\n"
+                    "services:\n"
+                    "  qdrant:\n"
+                    "    kind: http\n"
+                    "    url: {0}\n"
+                    "    health: {{path: /healthz, expected_status: 200}}\n"
+                    "  openai:\n"
+                    "    kind: http\n"
+                    "    url: {0}/v1\n"
+                    "    optional: true\n"
+                    "    auth: {{scheme: bearer, token: \"${{BULWARK_TEST_UNSET_KEY}}\"}}\n"
+                    "redis:\n"
+                    "  url: redis://127.0.0.1:{1}\n"
+                    "  databases: {{cache: 0, knowledge: 2}}\n",
+                    http.base_url(), redis.port()));
   }
 
   std::filesystem::path dir_;
