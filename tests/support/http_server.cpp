@@ -172,7 +172,8 @@ enum class After { keep_alive, close, closed };
 
 struct HttpServer::Impl {
   HttpServerOptions options;
-  std::uint16_t port = 0;
+  // Read by test threads while up() rebinds on the server thread.
+  std::atomic<std::uint16_t> port{0};
 
   mutable std::mutex mutex;  // guards the knobs and records below
   std::vector<RecordedRequest> records;
@@ -211,7 +212,7 @@ struct HttpServer::Impl {
 
   void listen() {
     auto next = std::make_shared<tcp::acceptor>(io);
-    const tcp::endpoint endpoint(net::ip::make_address_v4("127.0.0.1"), port);
+    const tcp::endpoint endpoint(net::ip::make_address_v4("127.0.0.1"), port.load());
     next->open(endpoint.protocol());
     next->set_option(net::socket_base::reuse_address(true));
     next->bind(endpoint);
@@ -509,7 +510,7 @@ HttpServer::~HttpServer() {
   impl_->thread.join();
 }
 
-std::uint16_t HttpServer::port() const noexcept { return impl_->port; }
+std::uint16_t HttpServer::port() const noexcept { return impl_->port.load(); }
 bool HttpServer::tls() const noexcept { return impl_->tls.has_value(); }
 
 std::string HttpServer::base_url() const {
