@@ -10,7 +10,6 @@ namespace bulwark::http {
 namespace {
 
 namespace asio = boost::asio;
-namespace bhttp = boost::beast::http;
 using detail::Deadline;
 using detail::Target;
 using detail::WireRequest;
@@ -70,10 +69,6 @@ bool is_redirect(unsigned status) {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
-std::string path_of(const Target& target) {
-  return target.target.substr(0, target.target.find('?'));
-}
-
 }  // namespace
 
 PoolStats& PoolStats::operator+=(const PoolStats& other) noexcept {
@@ -107,46 +102,6 @@ std::size_t Client::prune_idle() { return engine_->prune(); }
 
 namespace {
 
-// The request as it goes on the wire: the client's defaults, then the request's own fields.
-WireRequest build_wire(const ClientConfig& config, const Request& request, const Target& target,
-                       const std::string& correlation_id, bool send_auth) {
-  WireRequest wire;
-  wire.version(11);
-  wire.method_string(request.method);
-  wire.target(target.target);
-  wire.set(bhttp::field::host, target.origin.host_header());
-  if (!config.user_agent.empty() && !request.headers.contains("User-Agent")) {
-    wire.set(bhttp::field::user_agent, config.user_agent);
-  }
-  if (send_auth && config.auth.scheme != AuthScheme::none) {
-    const bool bearer = config.auth.scheme == AuthScheme::bearer;
-    const std::string_view name =
-        bearer ? std::string_view("Authorization") : std::string_view(config.auth.header_name);
-    if (!request.headers.contains(name)) {
-      wire.set(name, bearer ? fmt::format("Bearer {}", config.auth.token.reveal())
-                            : std::string(config.auth.token.reveal()));
-    }
-  }
-  if (!config.correlation_header.empty() && !request.headers.contains(config.correlation_header)) {
-    wire.set(config.correlation_header, correlation_id);
-  }
-  for (const auto& [name, value] : config.headers) {
-    if (!request.headers.contains(name)) wire.insert(name, value);
-  }
-  for (const auto& [name, value] : request.headers) wire.insert(name, value);
-  if (config.pool.keepalive_expiry <= Duration::zero() ||
-      config.pool.max_keepalive_connections == 0) {
-    wire.keep_alive(false);  // The connection is closed after this request: say so.
-  }
-  wire.body() = request.body;
-  const auto verb = wire.method();
-  if (!request.body.empty() || verb == bhttp::verb::post || verb == bhttp::verb::put ||
-      verb == bhttp::verb::patch) {
-    wire.prepare_payload();
-  }
-  return wire;
-}
-
 // After a 301/302 answering a POST, and after any 303, browsers and curl send a GET without
 // body (RFC 9110 §15.4); 307 and 308 keep the method and body.
 void to_get(Request& request) {
@@ -176,7 +131,7 @@ asio::awaitable<Response> Client::send(Request request) {
   }
   Target target;
   try {
-    target = detail::resolve_target(config_.base_url, request.url, request.query_params);
+    target = detail::resolve_target(engine_->base_url(), request.url, request.query_params);
   } catch (const Error& error) {
     throw Error(error.code(), {config_.name, "send", 0}, error.detail());
   }
@@ -194,9 +149,12 @@ asio::awaitable<Response> Client::send(Request request) {
   int redirects = 0;
   for (;;) {
     const bool same_origin = target.origin == first_origin;
-    WireRequest wire = build_wire(config_, request, target, correlation_id, same_origin);
+    const WireRequest wire =
+        detail::make_wire(config_, request, target, correlation_id, same_origin);
     const bool replayable = request.is_replayable();
-    operation = fmt::format("{} {}", request.method, path_of(target));
+    const std::string_view path =
+        std::string_view(target.target).substr(0, target.target.find('?'));
+    operation.assign(request.method).append(" ").append(path);
     CallOptions<Response> options;
     options.operation = operation;
     // A streamed body may have been handed to the callback in part: never resent once sent.

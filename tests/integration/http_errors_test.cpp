@@ -7,6 +7,7 @@
 #include "support/redis_server.hpp"  // free_port()
 #include "support/run.hpp"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -27,6 +28,18 @@ struct HttpErrorsTest : ::testing::Test {
 
   Result<Response> send(Client& client, Request request) {
     return run(io, client.execute(std::move(request)));
+  }
+
+  // The message of the timeout `request` must end in.
+  std::string timeout_of(Client& client, Request request) {
+    try {
+      (void)run(io, client.send(std::move(request)));
+    } catch (const Error& error) {
+      EXPECT_EQ(error.code(), errc::timeout) << error.what();
+      return error.what();
+    }
+    ADD_FAILURE() << "no timeout";
+    return {};
   }
 
   // The failed request's connection is gone on both sides, and a new request succeeds on a new
@@ -141,6 +154,36 @@ TEST_F(HttpErrorsTest, SlowResponseFailsWithTimeout) {
   const Result<Response> reply = send(client, Request::get(server.url("/status/200?delay_ms=400")));
   ASSERT_FALSE(reply) << test::describe(reply);
   EXPECT_EQ(reply.error(), errc::timeout) << test::describe(reply);
+  expect_recovery(client);
+  test::close_and_expect_clean(io, client, &server);
+}
+
+// A peer that accepts the connection and never reads: the request body fills the socket buffers
+// and the write stalls until its timeout.
+TEST_F(HttpErrorsTest, APeerThatStopsReadingFailsTheWriteWithTimeout) {
+  asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+  asio::ip::tcp::socket accepted(io);
+  acceptor.async_accept(accepted, [](const boost::system::error_code&) {});
+  ClientConfig config = test::http_config(server);
+  config.base_url = fmt::format("http://127.0.0.1:{}", acceptor.local_endpoint().port());
+  config.timeouts.write = 200ms;
+  Client client(io.get_executor(), config);
+  const std::string what =
+      timeout_of(client, Request::post("/upload").text(std::string(std::size_t{64} << 20, 'x')));
+  EXPECT_THAT(what, HasSubstr("sending the request: write timeout (200ms) ran out"));
+  test::expect_no_active_connections(client);
+  EXPECT_EQ(client.stats().pool.idle, 0u);
+}
+
+// The read timeout restarts with every read: a body that keeps arriving is never cut by it,
+// while the request's total timeout still bounds the whole.
+TEST_F(HttpErrorsTest, TheTotalTimeoutCutsABodyThatKeepsTrickling) {
+  ClientConfig config = test::http_config(server);
+  config.timeouts.read = 300ms;
+  Client client(io.get_executor(), config);
+  const std::string what = timeout_of(
+      client, Request::get(server.url("/chunked?chunks=20&chunk_delay_ms=50")).timeout(400ms));
+  EXPECT_THAT(what, HasSubstr("reading the response body: the request's total timeout ran out"));
   expect_recovery(client);
   test::close_and_expect_clean(io, client, &server);
 }

@@ -405,7 +405,9 @@ struct HttpServer::Impl {
         co_return After::close;
       }
       const std::string all = pattern(chunks * size);
+      const auto pause = std::chrono::milliseconds(target.number("chunk_delay_ms", 0));
       for (std::size_t i = 0; i < chunks; ++i) {
+        if (i > 0 && pause.count() > 0) co_await sleep(pause);
         const std::string hex = fmt::format("{:x}\r\n", size);
         if (!co_await write(stream, hex + all.substr(i * size, size) + "\r\n"))
           co_return After::close;

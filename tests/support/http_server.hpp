@@ -10,7 +10,8 @@
 //                                   names, repeated fields joined by ", "), header_list[[n, v]],
 //                                   body}
 //   /bytes/<n>                      n bytes of `pattern(n)`, with Content-Length
-//   /chunked?chunks=N&size=M        N chunks of M bytes (`pattern(N*M)`), chunked coding
+//   /chunked?chunks=N&size=M        N chunks of M bytes (`pattern(N*M)`), chunked coding;
+//                                  chunk_delay_ms=D pauses D ms between chunks
 //   /big-header?bytes=N             200 with an `X-Big` header whose value is N bytes
 //   /slow-headers?ms=N              status line, header fields and body written in pieces with
 //                                   N ms pauses between them

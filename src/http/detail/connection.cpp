@@ -1,10 +1,12 @@
 #include "http/detail/connection.hpp"
 
 #include "http/detail/tls.hpp"
+#include "http/detail/watchdog.hpp"
 
 #include "bulwark/core/error.hpp"
 
 #include <fmt/format.h>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -13,12 +15,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
-#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -39,9 +39,9 @@ namespace bhttp = boost::beast::http;
 using namespace asio::experimental::awaitable_operators;
 using Clock = std::chrono::steady_clock;
 
-// A body is read through a buffer of this size: it bounds the memory a streamed body costs and
-// how often the read timeout is re-armed.
-constexpr std::size_t body_piece = 16 * 1024;
+// Bytes asked of the socket by one read: what a streamed body's pieces are at most, and how
+// often the read timeout is restarted.
+constexpr std::size_t read_size = 16 * 1024;
 
 [[noreturn]] void fail(errc code, std::string detail) {
   throw Error(make_error_code(code), {}, detail);
@@ -72,12 +72,12 @@ bool is_connection_drop(const boost::system::error_code& ec) {
          ec == asio::error::not_connected || ec == asio::ssl::error::stream_truncated;
 }
 
-void tune(Connection::Tcp& stream) {
+void tune(Connection::Tcp& socket) {
   boost::system::error_code ignored;
   // Requests are small and latency matters more than packet count.
-  stream.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+  socket.set_option(asio::ip::tcp::no_delay(true), ignored);
   // A program that starts other programs must not hand them its connections.
-  ::fcntl(stream.socket().native_handle(), F_SETFD, FD_CLOEXEC);
+  ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
 }
 
 bool is_ip_literal(const std::string& host) {
@@ -108,6 +108,26 @@ asio::awaitable<asio::ip::tcp::resolver::results_type> resolve(const asio::any_i
   co_return std::get<0>(std::move(winner));
 }
 
+// Runs on a strand (see Connection::open).
+asio::awaitable<std::unique_ptr<asio::ip::tcp::socket>> connect(asio::any_io_executor strand,
+                                                                const Origin& origin,
+                                                                const ClientConfig& config,
+                                                                Expiry limit) {
+  const std::string where = origin.key();
+  const auto endpoints = co_await resolve(strand, origin, limit.at, where);
+  beast::tcp_stream tcp(strand);
+  boost::system::error_code ec;
+  tcp.expires_at(limit.at);
+  co_await tcp.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec == beast::error::timeout) {
+    fail(errc::timeout, fmt::format("{}: connect: {}", where,
+                                    timeout_text(limit, "connect", config.timeouts.connect)));
+  }
+  if (ec) fail(errc::connect_failed, fmt::format("{}: connect: {}", where, ec.message()));
+  tcp.expires_never();
+  co_return std::make_unique<asio::ip::tcp::socket>(tcp.release_socket());
+}
+
 }  // namespace
 
 asio::awaitable<std::unique_ptr<Connection>> Connection::open(
@@ -115,19 +135,15 @@ asio::awaitable<std::unique_ptr<Connection>> Connection::open(
     asio::ssl::context* tls, TlsSessions* sessions, Deadline deadline) {
   const std::string where = origin.key();
   const Expiry limit = expiry(config.timeouts.connect, deadline);
-  const asio::any_io_executor& strand = executor;
-  const auto endpoints = co_await resolve(strand, origin, limit.at, where);
-
-  auto tcp = std::make_unique<Tcp>(strand);
-  boost::system::error_code ec;
-  auto token = asio::redirect_error(asio::use_awaitable, ec);
-  tcp->expires_at(limit.at);
-  co_await tcp->async_connect(endpoints, token);
-  if (ec == beast::error::timeout) {
-    fail(errc::timeout, fmt::format("{}: connect: {}", where,
-                                    timeout_text(limit, "connect", config.timeouts.connect)));
-  }
-  if (ec) fail(errc::connect_failed, fmt::format("{}: connect: {}", where, ec.message()));
+  // Resolving and connecting race a timer: on a strand of their own, so that the two handlers
+  // never run at once. Only new connections pay for it; the socket is then handed to
+  // `executor`, and the requests it carries need no strand (see Watchdog).
+  const asio::any_io_executor strand = asio::make_strand(executor);
+  auto connected =
+      co_await asio::co_spawn(strand, connect(strand, origin, config, limit), asio::use_awaitable);
+  auto tcp = std::make_unique<Tcp>(executor);
+  const auto protocol = connected->local_endpoint().protocol();
+  tcp->assign(protocol, connected->release());
   tune(*tcp);
   if (!origin.tls) co_return std::unique_ptr<Connection>(new Connection(std::move(tcp)));
 
@@ -142,9 +158,13 @@ asio::awaitable<std::unique_ptr<Connection>> Connection::open(
   }
   if (config.tls.verify_peer) stream->set_verify_callback(asio::ssl::host_name_verification(name));
   if (sessions != nullptr) sessions->resume(ssl);
-  beast::get_lowest_layer(*stream).expires_at(limit.at);
-  co_await stream->async_handshake(asio::ssl::stream_base::client, token);
-  if (ec == beast::error::timeout) {
+  auto connection = std::unique_ptr<Connection>(new Connection(std::move(stream)));
+  boost::system::error_code ec;
+  connection->watchdog_->arm(limit.at);
+  co_await std::get<std::unique_ptr<Tls>>(connection->stream_)
+      ->async_handshake(asio::ssl::stream_base::client,
+                        asio::redirect_error(asio::use_awaitable, ec));
+  if (connection->watchdog_->disarm()) {
     fail(errc::timeout, fmt::format("{}: TLS handshake: {}", where,
                                     timeout_text(limit, "connect", config.timeouts.connect)));
   }
@@ -156,31 +176,37 @@ asio::awaitable<std::unique_ptr<Connection>> Connection::open(
                                    : ec.message();
     fail(errc::tls_error, fmt::format("{}: TLS handshake: {}", where, reason));
   }
-  co_return std::unique_ptr<Connection>(new Connection(std::move(stream)));
+  co_return connection;
+}
+
+Connection::Connection(Stream stream) : stream_(std::move(stream)) {
+  Tcp& tcp = lowest();
+  watchdog_ = std::make_shared<Watchdog>(tcp.get_executor(), tcp.native_handle());
 }
 
 Connection::~Connection() { close(); }
 
 Connection::Tcp& Connection::lowest() noexcept {
   if (auto* tcp = std::get_if<std::unique_ptr<Tcp>>(&stream_)) return **tcp;
-  return beast::get_lowest_layer(*std::get<std::unique_ptr<Tls>>(stream_));
+  return std::get<std::unique_ptr<Tls>>(stream_)->next_layer();
 }
 
 void Connection::close() noexcept {
+  watchdog_->stop();  // Before the descriptor can be closed and its number reused.
   boost::system::error_code ignored;
   Tcp& tcp = lowest();
-  if (tcp.socket().is_open()) {
-    tcp.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-    tcp.socket().close(ignored);
+  if (tcp.is_open()) {
+    tcp.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    tcp.close(ignored);
   }
 }
 
 bool Connection::closed_by_peer() const noexcept {
   auto& self = const_cast<Connection&>(*this);
-  if (!self.lowest().socket().is_open()) return true;
+  if (!self.lowest().is_open()) return true;
   // An idle HTTP/1.1 connection has nothing to read; anything readable is the peer's FIN or
   // RST, or bytes it should not have sent. Either way it cannot carry a request.
-  ::pollfd descriptor{self.lowest().socket().native_handle(), POLLIN | POLLRDHUP, 0};
+  ::pollfd descriptor{self.lowest().native_handle(), POLLIN | POLLRDHUP, 0};
   return ::poll(&descriptor, 1, 0) != 0;
 }
 
@@ -191,11 +217,12 @@ asio::awaitable<std::variant<ExchangeResult, ExchangeFailure>> Connection::excha
   boost::system::error_code ec;
   auto token = asio::redirect_error(asio::use_awaitable, ec);
   bool started = false;
+  Watchdog& watchdog = *watchdog_;
 
   auto failure = [&](const Expiry& limit, std::string_view stage, std::string_view which,
                      Duration timeout) -> ExchangeFailure {
     started = started || buffer_.size() > 0;
-    if (ec == beast::error::timeout) {
+    if (watchdog.disarm()) {
       return {make_error_code(errc::timeout),
               fmt::format("{}: {}", stage, timeout_text(limit, which, timeout)), started};
     }
@@ -229,89 +256,66 @@ asio::awaitable<std::variant<ExchangeResult, ExchangeFailure>> Connection::excha
             started};
   };
 
-  // Write the request.
+  // Write the request: head and body in one gather write.
   const Expiry write_limit = expiry(config.timeouts.write, deadline);
-  lowest().expires_at(write_limit.at);
+  watchdog.arm(write_limit.at);
+  const std::array<asio::const_buffer, 2> wire{asio::buffer(request.head),
+                                               asio::buffer(request.body)};
   if (auto* tcp = std::get_if<std::unique_ptr<Tcp>>(&stream_)) {
-    co_await bhttp::async_write(**tcp, request, token);
+    co_await asio::async_write(**tcp, wire, token);
   } else {
-    co_await bhttp::async_write(*std::get<std::unique_ptr<Tls>>(stream_), request, token);
+    co_await asio::async_write(*std::get<std::unique_ptr<Tls>>(stream_), wire, token);
   }
   if (ec) co_return failure(write_limit, "sending the request", "write", config.timeouts.write);
 
-  // Read the status line and headers, skipping interim (1xx) responses such as 103 Early Hints.
-  std::optional<bhttp::response_parser<bhttp::buffer_body>> reader;
-  Expiry read_limit{};
-  for (;;) {
-    reader.emplace();
-    reader->header_limit(config.limits.max_header_bytes);
-    // A streamed body may be any size: only its pieces are held in memory. (The limit is checked
-    // against Content-Length as soon as the header is complete, so it is set before reading.)
-    if (body_callback) {
-      reader->body_limit(boost::none);
-    } else {
-      reader->body_limit(config.limits.max_body_bytes);
-    }
-    if (request.method() == bhttp::verb::head) reader->skip(true);
-    read_limit = expiry(config.timeouts.read, deadline);
-    lowest().expires_at(read_limit.at);
-    if (auto* tcp = std::get_if<std::unique_ptr<Tcp>>(&stream_)) {
-      co_await bhttp::async_read_header(**tcp, buffer_, *reader, token);
-    } else {
-      co_await bhttp::async_read_header(*std::get<std::unique_ptr<Tls>>(stream_), buffer_, *reader,
-                                        token);
-    }
-    started = started || reader->got_some();
-    if (ec) co_return failure(read_limit, "reading the response", "read", config.timeouts.read);
-    const unsigned status = reader->get().result_int();
-    if (status < 100 || status >= 200 || status == 101) break;
-  }
-  auto& parser = *reader;
-
+  // Read the response, skipping interim (1xx) responses such as 103 Early Hints.
   ExchangeResult result;
-  const auto& header = parser.get();
-  result.status = header.result_int();
-  result.reason = std::string(header.reason());
-  for (const auto& field : header) {
-    result.headers.add(std::string(field.name_string()), std::string(field.value()));
-  }
-  const bool redirect = following_redirects && header.result_int() >= 300 &&
-                        header.result_int() < 400 && result.headers.contains("Location");
-  const BodyCallback* on_body = body_callback && !redirect ? &body_callback : nullptr;
-  if (on_body == nullptr && parser.content_length() &&
-      *parser.content_length() <= config.limits.max_body_bytes) {
-    result.body.reserve(static_cast<std::size_t>(*parser.content_length()));
-  }
-
-  // Read the body, a piece at a time.
-  std::array<char, body_piece> piece;
-  while (!parser.is_done()) {
-    parser.get().body().data = piece.data();
-    parser.get().body().size = piece.size();
-    read_limit = expiry(config.timeouts.read, deadline);
-    lowest().expires_at(read_limit.at);
-    if (auto* tcp = std::get_if<std::unique_ptr<Tcp>>(&stream_)) {
-      co_await bhttp::async_read(**tcp, buffer_, parser, token);
-    } else {
-      co_await bhttp::async_read(*std::get<std::unique_ptr<Tls>>(stream_), buffer_, parser, token);
+  const BodyCallback* on_body = body_callback ? &body_callback : nullptr;
+  std::optional<ResponseReader> reader;
+  Expiry read_limit = expiry(config.timeouts.read, deadline);
+  watchdog.arm(read_limit.at);
+  const char* stage = "reading the response";
+  for (;;) {
+    reader.emplace(result, on_body, following_redirects, config.limits.max_body_bytes,
+                   config.limits.max_header_bytes, request.head_method);
+    while (!reader->is_done()) {
+      if (buffer_.size() > 0) {
+        const std::size_t used = reader->put(buffer_.data(), ec);
+        buffer_.consume(used);
+        if (auto thrown = reader->callback_error()) std::rethrow_exception(thrown);
+        if (ec == bhttp::error::need_more) {
+          ec = {};
+        } else if (ec) {
+          co_return failure(read_limit, stage, "read", config.timeouts.read);
+        } else if (used > 0) {
+          continue;
+        }
+      }
+      if (reader->is_header_done()) stage = "reading the response body";
+      std::size_t got = 0;
+      const auto space = buffer_.prepare(read_size);
+      if (auto* tcp = std::get_if<std::unique_ptr<Tcp>>(&stream_)) {
+        got = co_await (*tcp)->async_read_some(space, token);
+      } else {
+        got = co_await std::get<std::unique_ptr<Tls>>(stream_)->async_read_some(space, token);
+      }
+      buffer_.commit(got);
+      started = started || got > 0;
+      if (ec == asio::error::eof && reader->got_some()) {
+        // The end of a body delimited by the connection closing, or a truncated one.
+        reader->put_eof(ec);
+        if (!ec) break;
+      }
+      if (ec) co_return failure(read_limit, stage, "read", config.timeouts.read);
+      read_limit = expiry(config.timeouts.read, deadline);
+      watchdog.arm(read_limit.at);
     }
-    if (ec == bhttp::error::need_buffer) ec = {};
-    if (ec)
-      co_return failure(read_limit, "reading the response body", "read", config.timeouts.read);
-    const std::size_t got = piece.size() - parser.get().body().size;
-    if (got == 0) continue;
-    if (on_body != nullptr) {
-      (*on_body)(std::string_view(piece.data(), got));
-    } else if (result.body.size() + got > config.limits.max_body_bytes) {
-      ec = bhttp::error::body_limit;  // A redirect's body, kept without the parser's limit.
-      co_return failure(read_limit, "reading the response body", "read", config.timeouts.read);
-    } else {
-      result.body.append(piece.data(), got);
-    }
+    if (result.status < 100 || result.status >= 200 || result.status == 101) break;
   }
-  lowest().expires_never();
+  // A body ended by the connection closing may have been cut short by the deadline.
+  if (watchdog.disarm()) co_return failure(read_limit, stage, "read", config.timeouts.read);
   result.reusable =
-      parser.keep_alive() && !parser.need_eof() && request.keep_alive() && buffer_.size() == 0;
+      reader->keep_alive() && !reader->need_eof() && request.keep_alive && buffer_.size() == 0;
   co_return result;
 }
 

@@ -5,16 +5,16 @@
 
 #include "bulwark/http/config.hpp"
 #include "bulwark/http/request.hpp"
+#include "http/detail/response_reader.hpp"
 #include "http/detail/url.hpp"
+#include "http/detail/wire.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <chrono>
 #include <memory>
@@ -23,17 +23,12 @@
 
 namespace bulwark::http::detail {
 
-using WireRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using Deadline = std::chrono::steady_clock::time_point;
 
-// What `Connection::exchange` learnt besides the response.
-struct ExchangeResult {
-  unsigned status = 0;
-  std::string reason;
-  Headers headers;
-  std::string body;
-  // The connection may carry another request (the body was read to its end, neither side
-  // asked to close, nothing unexpected is buffered).
+// What `Connection::exchange` learnt: the response, and whether the connection may carry
+// another request (the body was read to its end, neither side asked to close, nothing
+// unexpected is buffered).
+struct ExchangeResult : ResponseHead {
   bool reusable = false;
 };
 
@@ -46,19 +41,17 @@ struct ExchangeFailure {
 };
 
 class TlsSessions;
+class Watchdog;
 
 class Connection {
  public:
-  using Tcp = boost::beast::tcp_stream;
-  using Tls = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+  using Tcp = boost::asio::ip::tcp::socket;
+  using Tls = boost::asio::ssl::stream<Tcp>;
 
   // Resolves, connects and completes the TLS handshake (when `tls` is set) by `deadline`.
-  // Throws `Error` (connect_failed, tls_error, timeout) whose detail names the origin.
-  //
-  // `executor` is a strand of the connection's own, and this coroutine and `exchange` must run
-  // on it (co_spawn them there): Beast's timeout timer runs on the stream's executor, and when
-  // the socket's completions ran elsewhere, on a multi-threaded executor, a timeout could be
-  // seen as a plain cancellation (and the two handlers would race).
+  // Throws `Error` (connect_failed, tls_error, timeout) whose detail names the origin. The
+  // connection's operations complete on `executor` (or the awaiting coroutine's); it needs no
+  // strand (see Watchdog).
   static boost::asio::awaitable<std::unique_ptr<Connection>> open(
       boost::asio::any_io_executor executor, const Origin& origin, const ClientConfig& config,
       boost::asio::ssl::context* tls, TlsSessions* sessions, Deadline deadline);
@@ -69,6 +62,7 @@ class Connection {
 
   // Writes `request` and reads the response, passing its body to `on_body` when set (except the
   // body of a redirect that will be followed). On failure the connection must be discarded.
+  // Rethrows what `on_body` throws.
   boost::asio::awaitable<std::variant<ExchangeResult, ExchangeFailure>> exchange(
       const WireRequest& request, const ClientConfig& config, const BodyCallback& on_body,
       bool following_redirects, Deadline deadline);
@@ -82,15 +76,14 @@ class Connection {
   }
   void mark_idle() noexcept { idle_since_ = std::chrono::steady_clock::now(); }
   [[nodiscard]] std::uint64_t requests_served() const noexcept { return requests_; }
-  // The connection's strand.
-  [[nodiscard]] boost::asio::any_io_executor executor() noexcept { return lowest().get_executor(); }
 
  private:
   using Stream = std::variant<std::unique_ptr<Tcp>, std::unique_ptr<Tls>>;
-  explicit Connection(Stream stream) noexcept : stream_(std::move(stream)) {}
+  explicit Connection(Stream stream);
   Tcp& lowest() noexcept;
 
   Stream stream_;
+  std::shared_ptr<Watchdog> watchdog_;
   boost::beast::flat_buffer buffer_;
   std::chrono::steady_clock::time_point idle_since_{};
   std::uint64_t requests_ = 0;

@@ -3,7 +3,6 @@
 #include "bulwark/core/error.hpp"
 
 #include <fmt/format.h>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <charconv>
@@ -39,7 +38,7 @@ std::optional<Duration> parse_retry_after(std::string_view value,
 }
 
 Engine::Engine(asio::any_io_executor executor, const ClientConfig& config)
-    : executor_(std::move(executor)), config_(config) {}
+    : executor_(std::move(executor)), config_(config), base_url_(parse_base_url(config.base_url)) {}
 
 Pool& Engine::pool(const Origin& origin) {
   std::lock_guard lock(mutex_);
@@ -71,10 +70,8 @@ asio::awaitable<Response> Engine::attempt(const Target& target, const WireReques
     // From here the request may reach the service.
     context.mark_sent();
     Connection& connection = lease.connection();
-    auto outcome = co_await asio::co_spawn(
-        connection.executor(),
-        connection.exchange(request, config_, on_body, following_redirects, deadline),
-        asio::use_awaitable);
+    auto outcome =
+        co_await connection.exchange(request, config_, on_body, following_redirects, deadline);
     if (auto* failure = std::get_if<ExchangeFailure>(&outcome)) {
       const bool stale =
           lease.reused() && !failure->response_started && failure->code == errc::connection_lost;

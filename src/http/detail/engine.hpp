@@ -6,6 +6,7 @@
 #include "bulwark/resilience/call_context.hpp"
 #include "http/detail/pool.hpp"
 #include "http/detail/url.hpp"
+#include "http/detail/wire.hpp"
 
 #include <memory>
 #include <mutex>
@@ -26,6 +27,8 @@ class Engine {
                                            bool replayable, std::string_view operation,
                                            CallContext& context, Deadline deadline);
 
+  // The client's base URL, parsed once.
+  [[nodiscard]] const BaseUrl& base_url() const noexcept { return base_url_; }
   [[nodiscard]] std::vector<OriginStats> stats() const;
   std::size_t prune();
   void close() noexcept;
@@ -35,6 +38,7 @@ class Engine {
 
   boost::asio::any_io_executor executor_;
   const ClientConfig& config_;
+  BaseUrl base_url_;
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<Pool>> pools_;  // In order of first use; never removed.
   bool closed_ = false;

@@ -3,8 +3,6 @@
 #include "bulwark/core/error.hpp"
 
 #include <fmt/format.h>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
@@ -125,13 +123,8 @@ asio::awaitable<Lease> Pool::acquire(bool fresh, Deadline deadline) {
     if (oldest) closed(1);
   }
   try {
-    // A strand per connection (see Connection::open).
-    const asio::any_io_executor strand = asio::make_strand(executor_);
-    lease.connection_ =
-        co_await asio::co_spawn(strand,
-                                Connection::open(strand, origin_, config_, tls_.get(),
-                                                 tls_ ? &sessions_ : nullptr, deadline),
-                                asio::use_awaitable);
+    lease.connection_ = co_await Connection::open(executor_, origin_, config_, tls_.get(),
+                                                  tls_ ? &sessions_ : nullptr, deadline);
   } catch (...) {
     connect_errors_.fetch_add(1, std::memory_order_relaxed);
     throw;  // `lease` frees the slot.

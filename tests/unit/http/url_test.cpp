@@ -52,6 +52,37 @@ TEST(HttpUrl, QueryParametersArePercentEncodedAndAppended) {
   EXPECT_EQ(target.target, "/search?a=1&q=a%20b%26c%3Dd&lang=fr%2F%C3%A9");
 }
 
+// Plain relative URLs are joined to the parsed base URL without a parser; anything else goes
+// through Boost.URL. Both must give the same target, display and host header.
+TEST(HttpUrl, JoiningWithoutAParserAgreesWithTheParser) {
+  const BaseUrl base = parse_base_url("https://api.example.com:8443/v1/");
+  EXPECT_EQ(base.path, "/v1");
+  EXPECT_EQ(base.display, "https://api.example.com:8443");
+  for (std::string_view url : {"", "/", "x", "/collections/a%20b/points", "search?q=a+b&n=1",
+                               "?only=query", "/a:b@c!$&'()*+,;=~._-", "//double", "/x?"}) {
+    const Target fast = resolve_target(base, url, {});
+    // The same URL spelt absolute always goes through the parser.
+    std::string absolute = "https://api.example.com:8443/v1";
+    if (url.empty() || url.front() != '/') absolute.push_back('/');
+    absolute.append(url);
+    const Target parsed = resolve_target("", absolute, {});
+    EXPECT_EQ(fast.target, parsed.target) << url;
+    EXPECT_EQ(fast.display, parsed.display) << url;
+    EXPECT_EQ(fast.host_header, parsed.host_header) << url;
+    EXPECT_TRUE(fast.origin == parsed.origin) << url;
+  }
+  const Query query{{"q", "a b"}, {"empty", ""}};
+  EXPECT_EQ(resolve_target(base, "/s", query).target,
+            resolve_target("", "https://h/v1/s", query).target);
+  EXPECT_EQ(resolve_target(base, "/s", query).target, "/v1/s?q=a%20b&empty=");
+}
+
+TEST(HttpUrl, UrlsAPlainJoinCannotTakeStillGetTheParsersVerdict) {
+  EXPECT_EQ(resolve_target("http://h", "/x#fragment", {}).target, "/x");
+  EXPECT_NE(rejection("http://h", "/a b").find("not a valid absolute URL"), std::string::npos);
+  EXPECT_NE(rejection("http://h", "/a%zz").find("not a valid absolute URL"), std::string::npos);
+}
+
 TEST(HttpUrl, Ipv6LiteralsAreBracketedInHostHeaderAndKey) {
   const Target target = resolve_target("", "http://[::1]:8080/", {});
   EXPECT_EQ(target.origin.host, "::1");
