@@ -7,7 +7,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/use_future.hpp>
 
 #include <array>
 #include <map>
@@ -515,7 +514,7 @@ asio::awaitable<HealthReport> ClientManager::check_now() { return impl_->monitor
 
 HealthReport ClientManager::check_now_blocking() {
   if (impl_->runtime) return impl_->runtime->block_on(check_now());
-  return asio::co_spawn(impl_->executor, check_now(), asio::use_future).get();
+  return bulwark::detail::block_on(impl_->executor, check_now());
 }
 
 const ManagerConfig& ClientManager::config() const noexcept { return impl_->config; }

@@ -87,7 +87,7 @@ class AdminTestBed {
   ManagerConfig config(std::vector<HttpServiceConfig> extra) {
     using namespace std::chrono_literals;
     ManagerConfig config;
-    config.health = {.interval = 1h, .timeout = 1s, .max_consecutive_failures = 2};
+    config.health = {.interval = 1h, .timeout = 5s, .max_consecutive_failures = 2};
     config.services.push_back(admin_test_service("svc", service_));
     for (HttpServiceConfig& service : extra) config.services.push_back(std::move(service));
     RedisDatabaseConfig cache;

@@ -16,17 +16,119 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
 
+#include <condition_variable>
 #include <cstddef>
+#include <exception>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace bulwark {
+namespace detail {
+
+// What `Runtime::block_on` hands from the runtime's thread to the blocked one. The exception
+// travels as an `exception_ptr` moved under the mutex, and the runtime's thread drops every
+// reference of its own before it signals: the waiting thread is then the only owner, and the
+// exception's lifetime is ordered by the mutex alone (the reference count inside libstdc++ is
+// invisible to ThreadSanitizer, and `std::future` left the last release to either thread).
+template <class T>
+class BlockingOutcome {
+ public:
+  using Value = std::conditional_t<std::is_void_v<T>, bool, T>;
+
+  void set(std::optional<Value> value, std::exception_ptr error) {
+    {
+      std::lock_guard lock(mutex_);
+      value_ = std::move(value);
+      error_ = std::move(error);
+      done_ = true;
+    }
+    ready_.notify_one();
+  }
+
+  T wait() {
+    std::unique_lock lock(mutex_);
+    ready_.wait(lock, [&] { return done_; });
+    if (error_) {
+      const std::exception_ptr error = std::move(error_);
+      lock.unlock();
+      std::rethrow_exception(error);
+    }
+    if constexpr (!std::is_void_v<T>) return std::move(*value_);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  bool done_ = false;
+  std::optional<Value> value_;
+  std::exception_ptr error_;
+};
+
+// Sets its outcome exactly once: with the result, or, when the coroutine holding it is
+// destroyed without having run to its end (its runtime went away), with `shutting_down`.
+template <class T>
+class OutcomeSetter {
+ public:
+  explicit OutcomeSetter(std::shared_ptr<BlockingOutcome<T>> outcome)
+      : outcome_(std::move(outcome)) {}
+  OutcomeSetter(OutcomeSetter&&) noexcept = default;
+  OutcomeSetter& operator=(OutcomeSetter&&) = delete;
+  OutcomeSetter(const OutcomeSetter&) = delete;
+  OutcomeSetter& operator=(const OutcomeSetter&) = delete;
+  ~OutcomeSetter() {
+    if (outcome_) {
+      set({}, std::make_exception_ptr(Error(make_error_code(errc::shutting_down), {},
+                                            "the runtime stopped before the call completed")));
+    }
+  }
+
+  void set(std::optional<typename BlockingOutcome<T>::Value> value, std::exception_ptr error) {
+    std::exchange(outcome_, nullptr)->set(std::move(value), std::move(error));
+  }
+
+ private:
+  std::shared_ptr<BlockingOutcome<T>> outcome_;
+};
+
+template <class T>
+boost::asio::awaitable<void> run_to_outcome(boost::asio::awaitable<T> work,
+                                            OutcomeSetter<T> setter) {
+  std::optional<typename BlockingOutcome<T>::Value> value;
+  std::exception_ptr error;
+  try {
+    if constexpr (std::is_void_v<T>) {
+      co_await std::move(work);
+      value.emplace(true);
+    } else {
+      value.emplace(co_await std::move(work));
+    }
+  } catch (...) {
+    error = std::current_exception();
+  }
+  setter.set(std::move(value), std::move(error));
+}
+
+// Runs `work` on `executor` and blocks until it completes: `Runtime::block_on` without the
+// check that the calling thread is not one that runs `executor`.
+template <class T, class Executor>
+T block_on(const Executor& executor, boost::asio::awaitable<T> work) {
+  auto outcome = std::make_shared<BlockingOutcome<T>>();
+  boost::asio::co_spawn(executor, run_to_outcome(std::move(work), OutcomeSetter<T>(outcome)),
+                        boost::asio::detached);
+  return outcome->wait();
+}
+
+}  // namespace detail
 
 struct RuntimeOptions {
   /// Threads running the io_context; >= 1. One thread needs no locking in handlers and is usually
@@ -54,14 +156,15 @@ class Runtime {
   void stop() noexcept;
 
   /// Runs `work` on the runtime and blocks the calling thread until it completes; returns its
-  /// value or rethrows its exception.
+  /// value or rethrows its exception. When the runtime is destroyed before `work` ran to its end,
+  /// throws `Error(errc::shutting_down)`.
   template <class T>
   T block_on(boost::asio::awaitable<T> work) {
     if (running_in_this_thread()) {
       throw Error(make_error_code(errc::invalid_argument), {},
                   "block_on called from a runtime thread; co_await the operation instead");
     }
-    return boost::asio::co_spawn(context_, std::move(work), boost::asio::use_future).get();
+    return detail::block_on(context_.get_executor(), std::move(work));
   }
 
  private:
