@@ -72,8 +72,12 @@ PipelineConfig pipeline_config(const ClientConfig& config, const std::shared_ptr
   if (config.circuit_breaker) {
     pipeline.circuit_breaker = *config.circuit_breaker;
     if (!pipeline.circuit_breaker->classify) {
+      // LOADING is a healthy server warming up, and a full pool is this process's congestion:
+      // neither is the server failing.
       pipeline.circuit_breaker->classify = [](const std::error_code& ec) {
-        return ec == errc::redis_loading ? Verdict::ignored : default_failure_classifier(ec);
+        return ec == errc::redis_loading || ec == errc::pool_timeout
+                   ? Verdict::ignored
+                   : default_failure_classifier(ec);
       };
     }
   }
