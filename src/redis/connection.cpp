@@ -5,7 +5,6 @@
 #include "redis/detail/transport.hpp"
 
 #include <fmt/format.h>
-#include <time.h>
 #include <boost/asio/this_coro.hpp>
 
 namespace bulwark::redis {
@@ -134,16 +133,9 @@ namespace {
 
 std::chrono::steady_clock::time_point deadline_after(Duration timeout) {
   if (timeout <= Duration::zero()) return std::chrono::steady_clock::time_point::max();
-  // The coarse reading shares CLOCK_MONOTONIC's origin with the timers but lags it by up to one
-  // tick; adding a tick makes the deadline never early, at most a tick (a few ms) late.
-  static const Duration tick = [] {
-    timespec resolution{};
-    clock_getres(CLOCK_MONOTONIC_COARSE, &resolution);
-    return Duration(std::chrono::seconds(resolution.tv_sec) +
-                    std::chrono::nanoseconds(resolution.tv_nsec));
-  }();
-  return std::chrono::steady_clock::time_point(steady_clock()->coarse_now().time_since_epoch()) +
-         timeout + tick;
+  // The precise clock: the coarse one lags by a tick or more, which made a 200 ms timeout fire
+  // a few ms early. A deadline may be late by the timer's slack, never early.
+  return std::chrono::steady_clock::now() + timeout;
 }
 
 }  // namespace
