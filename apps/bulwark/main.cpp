@@ -1,4 +1,4 @@
-// bulwark: validate a configuration, check the services it names.
+// bulwark: validate a configuration, check the services it names, serve their health.
 #include "commands.hpp"
 #include "logging.hpp"
 
@@ -21,10 +21,11 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  bulwark validate -c bulwark.yaml      list every problem in a configuration\n"
       "  bulwark check -c bulwark.yaml         check every service once (exit 1 if one is down)\n"
-      "  bulwark check -c bulwark.yaml --json  the same, as the health JSON");
+      "  bulwark check -c bulwark.yaml --json  the same, as the health JSON\n"
+      "  bulwark serve -c bulwark.yaml         health, metrics and a status page on :9090");
 
-  std::vector<bulwark::cli::Run> commands = {bulwark::cli::add_validate(app),
-                                             bulwark::cli::add_check(app)};
+  std::vector<bulwark::cli::Run> commands = {
+      bulwark::cli::add_validate(app), bulwark::cli::add_check(app), bulwark::cli::add_serve(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
