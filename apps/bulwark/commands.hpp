@@ -20,6 +20,7 @@ inline constexpr int exit_invalid_config = 2;
 Run add_validate(CLI::App& app);
 Run add_check(CLI::App& app);
 Run add_serve(CLI::App& app);
+Run add_demo(CLI::App& app);
 
 /// Accepts a duration as the configuration writes them (`500ms`, `20s`, `1m`).
 [[nodiscard]] CLI::Validator duration_validator();
