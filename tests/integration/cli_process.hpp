@@ -33,9 +33,11 @@ inline bool eventually(const std::function<bool()>& done,
 
 class CliProcess {
  public:
-  explicit CliProcess(const std::vector<std::string>& args)
+  /// Runs `program` (the bulwark program by default) with `args`.
+  explicit CliProcess(const std::vector<std::string>& args,
+                      const std::string& program = BULWARK_CLI)
       : dir_(make_temp_dir("bulwark-cli-run")) {
-    std::vector<std::string> argv = {BULWARK_CLI};
+    std::vector<std::string> argv = {program};
     argv.insert(argv.end(), args.begin(), args.end());
     pid_ = spawn(argv, dir_ / "stdout", dir_ / "stderr");
   }
