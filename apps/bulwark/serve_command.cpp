@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <vector>
 
 namespace bulwark::cli {
 namespace {
@@ -65,6 +66,17 @@ class Server {
     admin_options.listen = !options_.admin.empty()        ? options_.admin
                            : !config.admin.listen.empty() ? config.admin.listen
                                                           : admin_options.listen;
+    // A bad --admin is the command line's fault, not the file's: say so.
+    std::vector<ConfigIssue> admin_issues;
+    AdminServer::validate(admin_options, admin_issues);
+    if (!admin_issues.empty()) {
+      const ConfigError error(std::move(admin_issues));
+      print_config_issues(stderr,
+                          options_.admin.empty() ? problems_headline(options_.file, error)
+                                                 : std::string("bulwark: --admin is not usable"),
+                          error);
+      return exit_invalid_config;
+    }
     const std::string summary = counts(config);
     try {
       manager_ = std::make_unique<ClientManager>(std::move(config));

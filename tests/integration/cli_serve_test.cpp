@@ -165,14 +165,19 @@ TEST_F(CliServeTest, SighupWithAValidConfigServesItsClientsOnTheSamePort) {
   EXPECT_EQ(cli.wait_exit(15s), 0) << cli.err();
 }
 
-TEST_F(CliServeTest, AnInvalidConfigExits2AndABusyPortExits1) {
+TEST_F(CliServeTest, AnInvalidConfigOrAddressExits2AndABusyPortExits1) {
   CliProcess invalid({"serve", "-c", write_config("services: {a: {kind: ftp}}\n")});
   EXPECT_EQ(invalid.wait_exit(15s), 2);
   EXPECT_NE(invalid.err().find("services.a"), std::string::npos) << invalid.err();
 
+  CliProcess bad_flag({"serve", "-c", config(), "--admin", "nowhere"});
+  EXPECT_EQ(bad_flag.wait_exit(15s), 2);
+  EXPECT_NE(bad_flag.err().find("--admin"), std::string::npos) << bad_flag.err();
+  EXPECT_NE(bad_flag.err().find("admin.listen: "), std::string::npos) << bad_flag.err();
+
   // The test HTTP service holds this port.
   CliProcess busy({"serve", "-c", config(), "--admin", fmt::format("127.0.0.1:{}", http_.port())});
-  EXPECT_EQ(busy.wait_exit(15s), 1);
+  EXPECT_EQ(busy.wait_exit(15s), 1) << busy.out() << busy.err();
   EXPECT_NE(busy.err().find("cannot listen"), std::string::npos) << busy.err();
 }
 
