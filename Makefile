@@ -9,7 +9,7 @@ export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_f
 export CCACHE_DIR ?= $(HOME)/.cache/bulwark-ccache
 LAUNCHER := $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE),)
 
-.PHONY: deps test test-asan test-tsan fuzz bench-resilience bench-observe bench-redis bench-http demo format format-check consumer clean
+.PHONY: deps test test-asan test-tsan fuzz bench-resilience bench-observe bench-redis bench-http demo install format format-check consumer clean
 
 deps:
 	@bash scripts/deps.sh
@@ -77,10 +77,22 @@ bench-http: deps
 	cmake --build --preset release -j $(JOBS) --target bench_http
 	./build/release/bench/bench_http $(HTTP_BENCH_ARGS)
 
+# `bulwark demo`: a real redis-server and an HTTP service the program starts, made slow, failing,
+# down and restarted while a live view shows what the clients do (about a minute). DEMO_ARGS passes
+# options (--duration 20s, --admin 127.0.0.1:9090).
+DEMO_ARGS ?=
 demo: deps
 	cmake --preset release $(LAUNCHER) >/dev/null
-	cmake --build --preset release -j $(JOBS) --target resilience_tour
-	./build/release/examples/resilience_tour
+	cmake --build --preset release -j $(JOBS) --target bulwark_cli
+	./build/release/apps/bulwark/bulwark demo $(DEMO_ARGS)
+
+# Installs the release build under PREFIX: headers, the library, its CMake package (for
+# find_package(bulwark)) and the bulwark program. A system prefix needs root: sudo make install.
+PREFIX ?= /usr/local
+install: deps
+	cmake --preset release $(LAUNCHER) >/dev/null
+	cmake --build --preset release -j $(JOBS) --target bulwark bulwark_cli
+	cmake --install build/release --prefix $(PREFIX)
 
 # Installs the dev build (already built by `make test`) into build/stage and builds tests/consumer
 # against it with find_package(bulwark CONFIG REQUIRED), as a user's project would.

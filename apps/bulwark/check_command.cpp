@@ -1,5 +1,6 @@
 #include "bulwark/manager/client_manager.hpp"
 #include "commands.hpp"
+#include "config_issues.hpp"
 #include "health_table.hpp"
 
 #include <fmt/format.h>
@@ -43,10 +44,7 @@ Run add_check(CLI::App& app) {
     try {
       config = load_config(options->file);
     } catch (const ConfigError& error) {
-      fmt::print(stderr, "{}: invalid configuration:\n", options->file);
-      for (const ConfigIssue& issue : error.issues()) {
-        fmt::print(stderr, "  {}: {}\n", issue.path, issue.message);
-      }
+      print_config_issues(stderr, problems_headline(options->file, error), error);
       return exit_invalid_config;
     }
     ClientManager manager(std::move(config));

@@ -3,6 +3,7 @@
 // returns the function that runs it; the function returns the process's exit code.
 
 #include <CLI/App.hpp>
+#include <CLI/Validators.hpp>
 
 #include <functional>
 #include <string>
@@ -18,5 +19,10 @@ inline constexpr int exit_invalid_config = 2;
 
 Run add_validate(CLI::App& app);
 Run add_check(CLI::App& app);
+Run add_serve(CLI::App& app);
+Run add_demo(CLI::App& app);
+
+/// Accepts a duration as the configuration writes them (`500ms`, `20s`, `1m`).
+[[nodiscard]] CLI::Validator duration_validator();
 
 }  // namespace bulwark::cli

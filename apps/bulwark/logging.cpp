@@ -6,8 +6,14 @@
 #include <stdexcept>
 
 namespace bulwark::cli {
+namespace {
+bool level_given_ = false;
+}  // namespace
 
-void configure_logging(const std::string& level, const std::string& format) {
+bool level_was_given() noexcept { return level_given_; }
+
+void configure_logging(const std::string& level, const std::string& format, bool level_given) {
+  level_given_ = level_given;
   const spdlog::level::level_enum parsed = spdlog::level::from_str(level);
   // from_str answers "off" for anything it does not know; only "off" itself may mean that.
   if (parsed == spdlog::level::off && level != "off") {

@@ -6,7 +6,14 @@
 
 namespace bulwark::cli {
 
-/// Throws `std::invalid_argument` naming the bad value.
-void configure_logging(const std::string& level, const std::string& format);
+/// Throws `std::invalid_argument` naming the bad value. `level_given`: the user chose the level
+/// (see `level_was_given`).
+void configure_logging(const std::string& level, const std::string& format,
+                       bool level_given = false);
+
+/// True when the level came from --log-level rather than the default. The demo silences the
+/// library's log when it did not: its own view shows what the log would say, and log lines would
+/// tear the view apart.
+[[nodiscard]] bool level_was_given() noexcept;
 
 }  // namespace bulwark::cli

@@ -1,5 +1,6 @@
 #include "bulwark/manager/config.hpp"
 #include "commands.hpp"
+#include "config_issues.hpp"
 
 #include <fmt/format.h>
 
@@ -24,12 +25,7 @@ Run add_validate(CLI::App& app) {
                  config.redis.size(), config.redis.size() == 1 ? "" : "s");
       return exit_ok;
     } catch (const ConfigError& error) {
-      fmt::print(stderr, "{}: {} problem{}\n", *file, error.issues().size(),
-                 error.issues().size() == 1 ? "" : "s");
-      for (const ConfigIssue& issue : error.issues()) {
-        fmt::print(stderr, "  {}: {}\n", issue.path.empty() ? std::string("(file)") : issue.path,
-                   issue.message);
-      }
+      print_config_issues(stderr, problems_headline(*file, error), error);
       return exit_invalid_config;
     }
   };

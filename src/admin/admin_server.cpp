@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <shared_mutex>
 #include <vector>
 
 namespace bulwark {
@@ -53,7 +54,7 @@ AdminOptions validated(AdminOptions options) {
 
 struct AdminServer::Impl : std::enable_shared_from_this<AdminServer::Impl> {
   Impl(ClientManager& manager_ref, AdminOptions admin_options, asio::any_io_executor exec)
-      : manager(manager_ref),
+      : manager(&manager_ref),
         options(validated(std::move(admin_options))),
         executor(std::move(exec)),
         acceptor(asio::make_strand(executor)),
@@ -61,11 +62,20 @@ struct AdminServer::Impl : std::enable_shared_from_this<AdminServer::Impl> {
         history(history_capacity(options)),
         router(options, sources()) {}
 
+  // Runs `read` on the current manager, which `use_manager` cannot replace meanwhile.
+  template <class Read>
+  auto with_manager(Read read) {
+    std::shared_lock lock(manager_mutex);
+    return read(*manager);
+  }
+
   detail::AdminSources sources() {
     detail::AdminSources sources;
-    sources.health = [this] { return manager.health(); };
-    sources.started = [this] { return manager.started(); };
-    sources.metrics = [this] { return manager.metrics().expose(); };
+    sources.health = [this] { return with_manager([](ClientManager& m) { return m.health(); }); };
+    sources.started = [this] { return with_manager([](ClientManager& m) { return m.started(); }); };
+    sources.metrics = [this] {
+      return with_manager([](ClientManager& m) { return m.metrics().expose(); });
+    };
     sources.status_page = [this](const HealthReport& report) { return status_page(report); };
     return sources;
   }
@@ -83,10 +93,22 @@ struct AdminServer::Impl : std::enable_shared_from_this<AdminServer::Impl> {
   }
 
   void take_sample() {
-    detail::Sample sample = detail::make_sample(std::chrono::steady_clock::now(), manager.health(),
-                                                manager.call_stats());
+    // The manager stays the same until the sample is in the history, so that a sample of the
+    // previous manager never lands in the history `use_manager` has just cleared.
+    std::shared_lock manager_lock(manager_mutex);
+    detail::Sample sample = detail::make_sample(std::chrono::steady_clock::now(), manager->health(),
+                                                manager->call_stats());
     std::lock_guard lock(history_mutex);
     history.add(std::move(sample));
+  }
+
+  void use_manager(ClientManager& next) {
+    std::unique_lock manager_lock(manager_mutex);
+    if (manager == &next) return;
+    manager = &next;
+    // Rates between samples of two managers would compare unrelated counters.
+    std::lock_guard lock(history_mutex);
+    history = detail::History(history.capacity());
   }
 
   void start() {
@@ -221,7 +243,9 @@ struct AdminServer::Impl : std::enable_shared_from_this<AdminServer::Impl> {
     if (started.load(std::memory_order_acquire)) spdlog::info("bulwark admin: stopped");
   }
 
-  ClientManager& manager;
+  // Read by every request under a shared lock; replaced by use_manager under the exclusive one.
+  std::shared_mutex manager_mutex;
+  ClientManager* manager;
   const AdminOptions options;
   asio::any_io_executor executor;
   tcp::acceptor acceptor;      // On a strand of its own.
@@ -249,6 +273,8 @@ AdminServer::~AdminServer() { impl_->stop(std::chrono::seconds(5)); }
 void AdminServer::start() { impl_->start(); }
 
 void AdminServer::stop(Duration deadline) { impl_->stop(deadline); }
+
+void AdminServer::use_manager(ClientManager& manager) { impl_->use_manager(manager); }
 
 std::uint16_t AdminServer::port() const noexcept {
   return impl_->port.load(std::memory_order_acquire);

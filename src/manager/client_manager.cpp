@@ -105,8 +105,10 @@ struct ClientManager::Impl {
   asio::any_io_executor executor;
   std::mutex sync_runtime_mutex;
   std::unique_ptr<Runtime> sync_runtime;  // Hosts blocking waits when the executor is external.
-  std::map<std::string, std::unique_ptr<HttpEntry>, std::less<>> http;
-  std::map<std::string, std::unique_ptr<RedisEntry>, std::less<>> redis;
+  // Shared with the health monitor's targets: a round of checks that is still finishing when the
+  // manager is destroyed reads the entries' breakers and pools, so they must outlive it.
+  std::map<std::string, std::shared_ptr<HttpEntry>, std::less<>> http;
+  std::map<std::string, std::shared_ptr<RedisEntry>, std::less<>> redis;
   std::unique_ptr<HealthMonitor> monitor;
   std::atomic<bool> stopped{false};
   std::atomic<bool> started{false};
@@ -125,14 +127,14 @@ struct ClientManager::Impl {
     validate(config, issues);
     if (!issues.empty()) throw ConfigError(std::move(issues));
     for (const HttpServiceConfig& service : config.services) {
-      auto entry = std::make_unique<HttpEntry>();
+      auto entry = std::make_shared<HttpEntry>();
       entry->config = &service;
       entry->backoff = config.health.interval;
       entry->metrics = std::make_shared<detail::ClientMetrics>(registry, service.name);
       http.emplace(service.name, std::move(entry));
     }
     for (const RedisDatabaseConfig& database : config.redis) {
-      auto entry = std::make_unique<RedisEntry>();
+      auto entry = std::make_shared<RedisEntry>();
       entry->config = &database;
       entry->backoff = config.health.interval;
       entry->metrics = std::make_shared<detail::ClientMetrics>(registry, database.name);
@@ -261,7 +263,7 @@ struct ClientManager::Impl {
 
   void add_checks() {
     for (auto& [name, entry_ptr] : http) {
-      HttpEntry* entry = entry_ptr.get();
+      const std::shared_ptr<HttpEntry> entry = entry_ptr;
       const HttpServiceConfig& service = *entry->config;
       HealthMonitor::Target target;
       target.name = name;
@@ -309,7 +311,7 @@ struct ClientManager::Impl {
       monitor->add(std::move(target));
     }
     for (auto& [name, entry_ptr] : redis) {
-      RedisEntry* entry = entry_ptr.get();
+      const std::shared_ptr<RedisEntry> entry = entry_ptr;
       const RedisDatabaseConfig& database = *entry->config;
       HealthMonitor::Target target;
       target.name = name;

@@ -185,6 +185,26 @@ asio::awaitable<void> check_loop(std::shared_ptr<State> state, std::uint64_t gen
   }
 }
 
+HealthReport report_of(const State& state) {
+  HealthReport report;
+  std::lock_guard lock(state.mutex);
+  for (const auto& entry : state.entries) {
+    ClientHealth health = state.refreshed(entry);
+    if (health.available && static_cast<int>(health.state) > static_cast<int>(report.state)) {
+      report.state = health.state;
+    }
+    report.clients.push_back(std::move(health));
+  }
+  return report;
+}
+
+// A round run now. It holds the state, not the monitor: the monitor may be destroyed while the
+// round is still running, and the round must then touch nothing of it.
+asio::awaitable<HealthReport> check_now_on(std::shared_ptr<State> state) {
+  co_await asio::co_spawn(state->strand, check_round(state), asio::use_awaitable);
+  co_return report_of(*state);
+}
+
 }  // namespace
 
 const ClientHealth* HealthReport::find(std::string_view name) const noexcept {
@@ -247,23 +267,9 @@ void HealthMonitor::stop() noexcept {
   asio::post(state_->strand, [state = state_] { state->interval_timer.cancel(); });
 }
 
-asio::awaitable<HealthReport> HealthMonitor::check_now() {
-  co_await asio::co_spawn(state_->strand, check_round(state_), asio::use_awaitable);
-  co_return report();
-}
+asio::awaitable<HealthReport> HealthMonitor::check_now() { return check_now_on(state_); }
 
-HealthReport HealthMonitor::report() const {
-  HealthReport report;
-  std::lock_guard lock(state_->mutex);
-  for (const auto& entry : state_->entries) {
-    ClientHealth health = state_->refreshed(entry);
-    if (health.available && static_cast<int>(health.state) > static_cast<int>(report.state)) {
-      report.state = health.state;
-    }
-    report.clients.push_back(std::move(health));
-  }
-  return report;
-}
+HealthReport HealthMonitor::report() const { return report_of(*state_); }
 
 const HealthConfig& HealthMonitor::config() const noexcept { return state_->config; }
 

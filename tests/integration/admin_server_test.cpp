@@ -367,5 +367,39 @@ TEST(AdminServer, RunsOnAGivenExecutor) {
   runner.join();
 }
 
+TEST(AdminServer, UseManagerMovesTheEndpointOntoAnotherManagerWithoutClosingThePort) {
+  HttpServer first_service;
+  HttpServer second_service;
+  Runtime admin_runtime(RuntimeOptions{.threads = 1});
+  ManagerConfig first_config;
+  first_config.services.push_back(test::admin_test_service("first", first_service));
+  auto first = std::make_unique<ClientManager>(first_config);
+  first->start();
+  AdminServer admin(*first, {.listen = "127.0.0.1:0"}, admin_runtime.executor());
+  admin.start();
+  Runtime runtime(RuntimeOptions{.threads = 1});
+  http::SyncClient client(
+      runtime, http::ClientConfig{.base_url = "http://127.0.0.1:" + std::to_string(admin.port())});
+  // One keep-alive connection across the switch: the port and the connection stay open.
+  EXPECT_NE(client.get("/health").body.find("\"first\""), std::string::npos);
+
+  ManagerConfig second_config;
+  second_config.services.push_back(test::admin_test_service("second", second_service));
+  ClientManager second(second_config);
+  second.start();
+  admin.use_manager(second);
+  first->stop();
+  first.reset();  // nothing of the server reads it any more
+
+  const std::string health = client.get("/health").body;
+  EXPECT_NE(health.find("\"second\""), std::string::npos) << health;
+  EXPECT_EQ(health.find("\"first\""), std::string::npos) << health;
+  EXPECT_NE(client.get("/status").body.find("data-client=\"second\""), std::string::npos);
+  EXPECT_NE(client.get("/metrics").body.find("client=\"second\""), std::string::npos);
+  EXPECT_EQ(client.get("/health/ready").status, 200U);
+  EXPECT_EQ(client.stats().pool.created, 1U) << "the connection was kept across the switch";
+  admin.stop();
+}
+
 }  // namespace
 }  // namespace bulwark

@@ -5,9 +5,11 @@
 #include "support/http_server.hpp"
 #include "support/promtool.hpp"
 #include "support/redis_server.hpp"
+#include "support/run.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
@@ -322,6 +324,24 @@ TEST(ClientManager, CallStatsCountCallsAndErrorsAcrossRebuildsAndStartedFollowsT
   EXPECT_TRUE(manager.started());
   manager.stop();
   EXPECT_FALSE(manager.started());
+}
+
+TEST(ClientManager, ARoundOfChecksEndingAfterTheManagerIsGoneTouchesNothingOfIt) {
+  // On an executor the test runs by hand: a round of checks hangs on the server, the manager is
+  // destroyed, and only then does the round end (the server drops the connection) and read the
+  // clients' breakers and pools for its report. They must still be alive (ASan, valgrind).
+  HttpServer server;
+  asio::io_context io;
+  ManagerConfig config;
+  config.health = {.interval = 1h, .timeout = 1h, .max_consecutive_failures = 2};
+  config.services.push_back(service("svc", server, "/health?delay_ms=60000"));
+  auto manager = std::make_unique<ClientManager>(config, io.get_executor());
+  asio::co_spawn(io, manager->check_now(), asio::detached);
+  test::run_until(io, [&] { return !server.requests_to("/health").empty(); });
+  manager.reset();
+  server.down();
+  // Runs until nothing is left to do: the round has ended and its coroutine is gone.
+  test::run_until(io, [&] { return io.stopped(); });
 }
 
 TEST(ClientManager, RunsOnAnExternalExecutor) {

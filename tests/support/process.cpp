@@ -29,12 +29,20 @@ std::filesystem::path make_temp_dir(std::string_view prefix) {
   return pattern;
 }
 
-pid_t spawn(const std::vector<std::string>& argv, const std::filesystem::path& log) {
+namespace {
+
+pid_t spawn_with(const std::vector<std::string>& argv, const std::filesystem::path& out,
+                 const std::filesystem::path* err) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(),
                                    O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  if (err != nullptr) {
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err->c_str(),
+                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
+  } else {
+    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  }
   // The child must not inherit the test's sockets: a listening socket kept open by a
   // redis-server would keep accepting connections for a test server that was taken down.
   posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
@@ -47,6 +55,38 @@ pid_t spawn(const std::vector<std::string>& argv, const std::filesystem::path& l
   if (rc != 0)
     throw std::runtime_error(std::string("cannot start ") + argv[0] + ": " + std::strerror(rc));
   return pid;
+}
+
+}  // namespace
+
+pid_t spawn(const std::vector<std::string>& argv, const std::filesystem::path& log) {
+  return spawn_with(argv, log, nullptr);
+}
+
+pid_t spawn(const std::vector<std::string>& argv, const std::filesystem::path& out,
+            const std::filesystem::path& err) {
+  return spawn_with(argv, out, &err);
+}
+
+std::optional<int> wait_for_exit(pid_t pid, std::chrono::milliseconds limit) {
+  const auto give_up = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    int status = 0;
+    const pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid) {
+      if (WIFEXITED(status)) return WEXITSTATUS(status);
+      if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+      return -1;
+    }
+    if (done < 0 || std::chrono::steady_clock::now() >= give_up) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+bool process_named(pid_t pid, std::string_view name) {
+  std::ifstream comm(std::filesystem::path("/proc") / std::to_string(pid) / "comm");
+  std::string found;
+  return std::getline(comm, found) && found == name;
 }
 
 bool port_accepts(std::uint16_t port) {

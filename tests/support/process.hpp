@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,17 @@ namespace bulwark::test {
 /// Starts `argv` (argv[0] looked up in PATH unless it has a slash) with standard output and error
 /// appended to `log`. Throws if it cannot be started.
 [[nodiscard]] pid_t spawn(const std::vector<std::string>& argv, const std::filesystem::path& log);
+
+/// Like `spawn(argv, log)`, with standard output and standard error in files of their own.
+[[nodiscard]] pid_t spawn(const std::vector<std::string>& argv, const std::filesystem::path& out,
+                          const std::filesystem::path& err);
+
+/// Waits up to `limit` for `pid` to exit and reaps it: its exit status (128 + the signal number
+/// when a signal ended it), or nothing when it still runs at `limit`.
+[[nodiscard]] std::optional<int> wait_for_exit(pid_t pid, std::chrono::milliseconds limit);
+
+/// True while a process `pid` exists (a zombie included) whose command name is `name`.
+[[nodiscard]] bool process_named(pid_t pid, std::string_view name);
 
 /// True when a TCP connection to 127.0.0.1:`port` succeeds.
 [[nodiscard]] bool port_accepts(std::uint16_t port);

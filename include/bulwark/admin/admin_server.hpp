@@ -38,9 +38,10 @@
 ///
 /// Thread-safety: every member may be called from any thread. The server runs on a
 /// multi-threaded executor safely (each connection on a strand of its own).
-/// Lifetime: the manager must outlive the server. `stop()` (also run by the destructor) blocks
-/// until the connections are closed, so it must not be called from a thread that runs the
-/// server's executor; that executor must keep running until `stop()` returns.
+/// Lifetime: the manager must outlive the server (or be replaced with `use_manager` first).
+/// `stop()` (also run by the destructor) blocks until the connections are closed, so it must not
+/// be called from a thread that runs the server's executor; that executor must keep running
+/// until `stop()` returns.
 
 #include "bulwark/core/duration.hpp"
 #include "bulwark/core/error.hpp"
@@ -114,6 +115,14 @@ class AdminServer {
   /// sampling; returns when all of that is done or `deadline` has passed (connections still
   /// open then are cut). Idempotent. Blocks: see the class comment.
   void stop(Duration deadline = std::chrono::seconds(5));
+
+  /// Serves `manager` from now on instead of the one given so far, without closing the port: a
+  /// program that reloads its configuration builds a new manager and moves the endpoint onto it.
+  /// Requests being answered finish with the previous manager; returns once none reads it any
+  /// more, so the caller may then stop and destroy it. The /status page's history starts again
+  /// (the new manager's call counts start from zero). A server whose manager will be replaced
+  /// must run on an executor of its own (the three-argument constructor), not on the manager's.
+  void use_manager(ClientManager& manager);
 
   /// The port listened on (the chosen one when `listen` asked for port 0); 0 before `start()`.
   [[nodiscard]] std::uint16_t port() const noexcept;
