@@ -1,5 +1,7 @@
 #include "support/fault_proxy.hpp"
 
+#include "support/run_on.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -120,21 +122,6 @@ struct FaultProxy::Impl {
   Faults snapshot() const {
     std::lock_guard lock(mutex);
     return faults;
-  }
-
-  // Runs `fn` on the proxy's thread and waits for it.
-  template <class Fn>
-  void on_thread(Fn fn) {
-    std::promise<void> done;
-    net::post(io, [&] {
-      try {
-        fn();
-        done.set_value();
-      } catch (...) {
-        done.set_exception(std::current_exception());
-      }
-    });
-    done.get_future().get();
   }
 
   // --- listening -------------------------------------------------------------------------
@@ -408,7 +395,7 @@ FaultProxy::FaultProxy(std::string target_host, std::uint16_t target_port, std::
 }
 
 FaultProxy::~FaultProxy() {
-  impl_->on_thread([impl = impl_.get()] {
+  run_on(impl_->io, [impl = impl_.get()] {
     boost::system::error_code ignored;
     ++impl->accept_generation;
     impl->acceptor.close(ignored);
@@ -443,7 +430,7 @@ void FaultProxy::refuse(bool on) {
     std::lock_guard lock(impl_->mutex);
     impl_->refusing = on;
   }
-  impl_->on_thread([impl = impl_.get()] { impl->update_listener(); });
+  run_on(impl_->io, [impl = impl_.get()] { impl->update_listener(); });
 }
 
 void FaultProxy::reset_on_accept(bool on) {
@@ -463,7 +450,7 @@ void FaultProxy::blackhole(Blackhole mode) {
     std::lock_guard lock(impl_->mutex);
     impl_->faults.blackhole = mode;
   }
-  impl_->on_thread([impl = impl_.get()] { impl->update_listener(); });
+  run_on(impl_->io, [impl = impl_.get()] { impl->update_listener(); });
 }
 
 void FaultProxy::slow_close(std::chrono::milliseconds delay) {
@@ -485,7 +472,7 @@ void FaultProxy::inject_garbage(std::string bytes, GarbageMode mode) {
 }
 
 void FaultProxy::down_for(std::chrono::milliseconds duration) {
-  impl_->on_thread([impl = impl_.get(), duration] {
+  run_on(impl_->io, [impl = impl_.get(), duration] {
     impl->down = true;
     impl->drop_all();
     impl->update_listener();
@@ -501,7 +488,7 @@ void FaultProxy::down_for(std::chrono::milliseconds duration) {
 bool FaultProxy::is_down() const { return impl_->down.load(); }
 
 void FaultProxy::drop_connections() {
-  impl_->on_thread([impl = impl_.get()] { impl->drop_all(); });
+  run_on(impl_->io, [impl = impl_.get()] { impl->drop_all(); });
 }
 
 void FaultProxy::clear() {
@@ -511,7 +498,7 @@ void FaultProxy::clear() {
     impl_->garbage_pending = false;
     impl_->refusing = false;
   }
-  impl_->on_thread([impl = impl_.get()] {
+  run_on(impl_->io, [impl = impl_.get()] {
     impl->outage.cancel();
     impl->down = false;
     impl->update_listener();

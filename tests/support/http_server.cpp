@@ -1,5 +1,7 @@
 #include "support/http_server.hpp"
 
+#include "support/run_on.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -194,21 +196,6 @@ struct HttpServer::Impl {
   net::io_context io;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   std::thread thread;
-
-  // Runs `fn` on the server thread and waits for it.
-  template <class Fn>
-  void on_server_thread(Fn fn) {
-    std::promise<void> done;
-    net::post(io, [&] {
-      try {
-        fn();
-        done.set_value();
-      } catch (...) {
-        done.set_exception(std::current_exception());
-      }
-    });
-    done.get_future().get();
-  }
 
   void listen() {
     auto next = std::make_shared<tcp::acceptor>(io);
@@ -506,7 +493,7 @@ HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>
 }
 
 HttpServer::~HttpServer() {
-  impl_->on_server_thread([this] { impl_->close_all(); });
+  run_on(impl_->io, [this] { impl_->close_all(); });
   impl_->work.reset();
   impl_->io.stop();
   impl_->thread.join();
@@ -538,11 +525,11 @@ void HttpServer::fail_next(std::string path, std::size_t count, unsigned status,
 }
 
 void HttpServer::down() {
-  impl_->on_server_thread([this] { impl_->close_all(); });
+  run_on(impl_->io, [this] { impl_->close_all(); });
 }
 
 void HttpServer::up() {
-  impl_->on_server_thread([this] {
+  run_on(impl_->io, [this] {
     if (!impl_->acceptor) impl_->listen();
   });
 }
