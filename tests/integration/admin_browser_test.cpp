@@ -1,11 +1,16 @@
 // The /status page in a real browser: Debian's headless Chromium loads it from a running
-// AdminServer, and the test reads the DOM Chromium built (so the markup parses as intended: rows,
-// states, no script elements) and keeps a screenshot for people to look at.
+// AdminServer and from a running `bulwark serve`, and the test reads the DOM Chromium built (so
+// the markup parses as intended: rows, states, no script elements) and keeps a screenshot for
+// people to look at.
 #include "bulwark/admin/admin_server.hpp"
+#include "bulwark/http/sync_client.hpp"
 
 #include "integration/admin_test_bed.hpp"
+#include "integration/cli_process.hpp"
 #include "support/process.hpp"
+#include "support/redis_server.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -15,6 +20,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -141,6 +147,69 @@ TEST(AdminBrowser, ChromiumRendersOneRowPerClientWithItsState) {
   ASSERT_TRUE(std::filesystem::exists(screenshot)) << log;
   EXPECT_GT(std::filesystem::file_size(screenshot), 10'000U);
   std::cout << "status page screenshot: " << screenshot.string() << std::endl;
+  std::filesystem::remove_all(work);
+}
+
+// What an operator sees: `bulwark serve` over a healthy service, a service nobody listens for
+// and a Redis database, its /status page opened in Chromium.
+TEST(AdminBrowser, ChromiumReadsTheStatusPageOfARunningBulwarkServe) {
+  if (!std::filesystem::exists(chromium)) {
+    GTEST_SKIP() << "Chromium is not installed (Debian package chromium)";
+  }
+  HttpServer search;
+  test::RedisServer redis;
+  const std::filesystem::path work = test::make_temp_dir("bulwark-serve-chromium");
+  const std::filesystem::path file = work / "bulwark.yaml";
+  std::ofstream(file) << fmt::format(
+      "health: {{interval: 200ms, timeout: 150ms}}\n"
+      "services:\n"
+      "  search: {{url: \"{}\", health: {{path: /healthz}}}}\n"
+      "  gone: {{url: \"http://127.0.0.1:{}\", health: {{path: /healthz}}}}\n"
+      "redis:\n"
+      "  url: redis://127.0.0.1:{}\n"
+      "  databases: {{cache: 0}}\n",
+      search.base_url(), test::free_port(), redis.port());
+  test::CliProcess serve({"serve", "-c", file.string(), "--admin", "127.0.0.1:0"});
+  ASSERT_TRUE(serve.wait_for_output("admin endpoint on http://127.0.0.1:")) << serve.err();
+  std::smatch match;
+  const std::string out = serve.out();
+  ASSERT_TRUE(std::regex_search(out, match, std::regex("http://127\\.0\\.0\\.1:(\\d+)")));
+  const std::string url = fmt::format("http://127.0.0.1:{}/status", match[1].str());
+
+  // The unreachable service fails its checks within a few rounds.
+  Runtime runtime;
+  http::ClientConfig config;
+  config.name = "admin";
+  config.base_url = url;
+  config.retry.reset();
+  config.circuit_breaker.reset();
+  http::SyncClient admin(runtime, config);
+  ASSERT_TRUE(test::eventually([&] {
+    const Result<http::Response> page = admin.execute(http::Request::get(url));
+    return page &&
+           page->body.find(R"(data-client="gone" data-state="failed")") != std::string::npos;
+  })) << serve.err();
+
+  const std::string dom = dom_of(run_chromium({"--dump-dom"}, url, work));
+  ASSERT_FALSE(dom.empty()) << "Chromium printed no DOM";
+  const auto has = [&](std::string_view text) { return dom.find(text) != std::string::npos; };
+  EXPECT_TRUE(has(R"(data-client="search" data-state="healthy")")) << dom;
+  EXPECT_TRUE(has(R"(data-client="cache" data-state="healthy")"));
+  EXPECT_TRUE(has(R"(data-client="gone" data-state="failed")"));
+  EXPECT_TRUE(has(R"(id="overall" class="badge state-failed" data-state="failed")"));
+  EXPECT_FALSE(has("<script"));
+
+  const std::filesystem::path screenshot =
+      std::filesystem::path(BULWARK_TEST_OUTPUT_DIR) / "status-serve.png";
+  std::filesystem::create_directories(screenshot.parent_path());
+  std::filesystem::remove(screenshot);
+  const std::string log =
+      run_chromium({"--screenshot=" + screenshot.string(), "--window-size=1200,600"}, url, work);
+  ASSERT_TRUE(std::filesystem::exists(screenshot)) << log;
+  std::cout << "bulwark serve status page screenshot: " << screenshot.string() << std::endl;
+
+  serve.signal(SIGTERM);
+  EXPECT_EQ(serve.wait_exit(std::chrono::seconds(10)), 0) << serve.err();
   std::filesystem::remove_all(work);
 }
 
