@@ -66,6 +66,7 @@ class Server {
     admin_options.listen = !options_.admin.empty()        ? options_.admin
                            : !config.admin.listen.empty() ? config.admin.listen
                                                           : admin_options.listen;
+    admin_options.bearer_token = config.admin.token;
     // A bad --admin is the command line's fault, not the file's: say so.
     std::vector<ConfigIssue> admin_issues;
     AdminServer::validate(admin_options, admin_issues);
@@ -110,6 +111,13 @@ class Server {
           config.admin.listen != admin_->options().listen) {
         spdlog::warn("bulwark: admin.listen changed to {}; the endpoint stays on {} until restart",
                      config.admin.listen, admin_->options().listen);
+      }
+      const std::optional<Secret>& token = admin_->options().bearer_token;
+      if (config.admin.token.has_value() != token.has_value() ||
+          (token && config.admin.token->reveal() != token->reveal())) {
+        spdlog::warn(
+            "bulwark: admin.token changed; the endpoint keeps the previous one until "
+            "restart");
       }
       summary = counts(config);
       next = std::make_unique<ClientManager>(std::move(config));

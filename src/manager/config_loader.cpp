@@ -55,6 +55,7 @@ void read_document(detail::LoadContext& context, const YAML::Node& document,
 
   detail::YamlMap admin = root.map("admin");
   admin.string("listen", config.admin.listen);
+  if (Secret token; admin.secret("token", token)) config.admin.token = std::move(token);
   admin.finish();
   root.ignore_prefixed("x-");
   root.finish();

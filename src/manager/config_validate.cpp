@@ -236,6 +236,9 @@ void validate_config(const ManagerConfig& config, std::vector<ConfigIssue>& issu
                                                   "got {}",
                                                   quote(config.admin.listen))});
   }
+  if (config.admin.token && config.admin.token->reveal().empty()) {
+    issues.push_back({"admin.token", "must not be empty (omit the key for no token)"});
+  }
 }
 
 void validate_http_defaults(const http::ClientConfig& client, const Origins& origins,

@@ -181,5 +181,30 @@ TEST_F(CliServeTest, AnInvalidConfigOrAddressExits2AndABusyPortExits1) {
   EXPECT_NE(busy.err().find("cannot listen"), std::string::npos) << busy.err();
 }
 
+// A token in the file guards the endpoint of `bulwark serve` (the liveness probe stays open, as
+// orchestrators call it without credentials); the token appears in no output.
+TEST_F(CliServeTest, AnAdminTokenInTheFileGuardsEveryRouteButLiveness) {
+  const std::string file = config();
+  std::ofstream(file, std::ios::app)
+      << "admin: {listen: \"127.0.0.1:0\", token: tok-ADMINSECRET-42}\n";
+  CliProcess cli({"serve", "-c", file});
+  const std::uint16_t port = admin_port(cli);
+  ASSERT_NE(port, 0) << cli.out() << cli.err();
+  auto admin = admin_client(port);
+  EXPECT_EQ(admin->get("/health/live").status, 200U);
+  for (const char* route : {"/health", "/health/ready", "/metrics", "/status"}) {
+    EXPECT_EQ(admin->get(route).status, 401U) << route;
+    http::Request with_token = http::Request::get(route);
+    with_token.header("Authorization", "Bearer tok-ADMINSECRET-42");
+    const Result<http::Response> allowed = admin->execute(std::move(with_token));
+    ASSERT_TRUE(allowed) << route;
+    EXPECT_NE(allowed->status, 401U) << route;
+  }
+  cli.signal(SIGTERM);
+  EXPECT_EQ(cli.wait_exit(10s), 0);
+  EXPECT_EQ(cli.out().find("ADMINSECRET"), std::string::npos);
+  EXPECT_EQ(cli.err().find("ADMINSECRET"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace bulwark

@@ -30,6 +30,7 @@
 /// valid key. Secrets are `Secret` values and never appear in an error.
 
 #include "bulwark/core/duration.hpp"
+#include "bulwark/core/secret.hpp"
 #include "bulwark/http/config.hpp"
 #include "bulwark/redis/client.hpp"
 
@@ -78,6 +79,9 @@ struct RedisDatabaseConfig {
 struct AdminConfig {
   /// Address of the admin endpoint (/health, /metrics, /status), "host:port"; empty = off.
   std::string listen{};
+  /// When set, every route but /health/live asks for `Authorization: Bearer <token>` (see
+  /// `AdminOptions::bearer_token`). Usually `${BULWARK_ADMIN_TOKEN}`; never empty.
+  std::optional<Secret> token{};
 };
 
 struct ManagerConfig {

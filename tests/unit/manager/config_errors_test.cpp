@@ -59,7 +59,7 @@ services:
     kind: grpc
 redis:
   databases: {cache: 16}
-admin: {listen: nowhere}
+admin: {listen: nowhere, token: ""}
 )");
   EXPECT_TRUE(has_issue(issues, "health.interval", "must be > 0"));
   EXPECT_TRUE(has_issue(issues, "services.qdrant.url", "scheme must be http or https"));
@@ -69,7 +69,8 @@ admin: {listen: nowhere}
   EXPECT_TRUE(has_issue(issues, "services.other.kind", "unknown kind \"grpc\""));
   EXPECT_TRUE(has_issue(issues, "redis.databases.cache", "must be 0-15"));
   EXPECT_TRUE(has_issue(issues, "admin.listen", "host:port"));
-  EXPECT_EQ(issues.size(), 8U) << listing(issues);
+  EXPECT_TRUE(has_issue(issues, "admin.token", "must not be empty"));
+  EXPECT_EQ(issues.size(), 9U) << listing(issues);
 }
 
 TEST(ManagerConfigErrors, TheMessageOfTheErrorListsEveryIssue) {

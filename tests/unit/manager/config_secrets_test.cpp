@@ -70,7 +70,7 @@ redis:
     cache: "${DB_PASSWORD}"
     other: {url: "redis://:${DB_PASSWORD}@other:99999", db: 40}
     third: {url: "http://:pw-REDISSECRET-31@x"}
-admin: {listen: "${OPENAI_API_KEY}"}
+admin: {listen: "${OPENAI_API_KEY}", token: {nested: "${OPENAI_API_KEY}"}}
 )");
   expect_no_secret(text);
   // The file was full of problems, and they were reported.
@@ -78,6 +78,7 @@ admin: {listen: "${OPENAI_API_KEY}"}
   EXPECT_NE(text.find("services.first.auth.token"), std::string::npos) << text;
   EXPECT_NE(text.find("redis.url"), std::string::npos) << text;
   EXPECT_NE(text.find("admin.listen"), std::string::npos) << text;
+  EXPECT_NE(text.find("admin.token"), std::string::npos) << text;
 }
 
 TEST(ManagerConfigSecrets, NeverInSyntaxErrors) {

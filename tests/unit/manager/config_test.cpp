@@ -283,6 +283,10 @@ admin: {listen: "127.0.0.1:9090"}
   EXPECT_EQ(config.health.max_consecutive_failures, 5U);
   EXPECT_EQ(config.admin.listen, "127.0.0.1:9090");
   EXPECT_EQ(parse("admin: {listen: \"[::1]:0\"}").admin.listen, "[::1]:0");
+  EXPECT_FALSE(config.admin.token.has_value());
+  const ManagerConfig guarded = parse("admin: {listen: \"127.0.0.1:0\", token: s3cr3t-admin}");
+  ASSERT_TRUE(guarded.admin.token.has_value());
+  EXPECT_EQ(guarded.admin.token->reveal(), "s3cr3t-admin");
 }
 
 // ---------------------------------------------------------------------------------------------
