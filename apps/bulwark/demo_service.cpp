@@ -66,7 +66,10 @@ std::string_view to_string(ServiceMode mode) noexcept {
   return "?";
 }
 
-struct DemoService::Impl : std::enable_shared_from_this<DemoService::Impl> {
+// Its coroutines hold a plain pointer to it: they run only on its thread, which is joined before
+// it is destroyed, and a frame still pending then is destroyed with `io` without touching it. (A
+// shared_ptr in those frames would keep it, and so `io` and the frames, alive forever.)
+struct DemoService::Impl {
   std::atomic<ServiceMode> mode{ServiceMode::healthy};
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint16_t> port{0};
@@ -104,7 +107,7 @@ struct DemoService::Impl : std::enable_shared_from_this<DemoService::Impl> {
     acceptor->bind(endpoint);
     acceptor->listen();
     port.store(acceptor->local_endpoint().port());
-    asio::co_spawn(io, accept_loop(shared_from_this()), asio::detached);
+    asio::co_spawn(io, accept_loop(this), asio::detached);
   }
 
   // On the service's thread: refuses new connections and drops the open ones.
@@ -116,7 +119,7 @@ struct DemoService::Impl : std::enable_shared_from_this<DemoService::Impl> {
     connections.clear();
   }
 
-  static asio::awaitable<void> accept_loop(std::shared_ptr<Impl> self) {
+  static asio::awaitable<void> accept_loop(Impl* self) {
     // The acceptor this loop serves; a later listen() makes another, with a loop of its own.
     tcp::acceptor* acceptor = &*self->acceptor;
     for (;;) {
@@ -129,8 +132,8 @@ struct DemoService::Impl : std::enable_shared_from_this<DemoService::Impl> {
     }
   }
 
-  static asio::awaitable<void> serve(std::shared_ptr<Impl> self,
-                                     std::shared_ptr<tcp::socket> socket, std::uint64_t id) {
+  static asio::awaitable<void> serve(Impl* self, std::shared_ptr<tcp::socket> socket,
+                                     std::uint64_t id) {
     boost::beast::flat_buffer buffer;
     asio::steady_timer pause(self->io);
     for (;;) {

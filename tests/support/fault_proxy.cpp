@@ -171,8 +171,8 @@ struct FaultProxy::Impl {
     ++accepted;
     const Faults f = snapshot();
     if (f.reset_on_accept) {
+      ++resets;  // Counted first: the peer may read the counter as soon as it sees the reset.
       reset(socket);
-      ++resets;
       return;
     }
     boost::system::error_code ignored;
@@ -195,8 +195,8 @@ struct FaultProxy::Impl {
     if (session.closed) return;
     session.closed = true;
     if (with_reset) {
+      ++resets;  // Counted first: the peer may read the counter as soon as it sees the reset.
       reset(session.client);
-      ++resets;
     } else {
       close(session.client);
     }
