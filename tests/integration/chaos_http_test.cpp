@@ -102,8 +102,8 @@ TEST_F(ChaosHttp, ServiceDownAtStartFailsFastThenTheBreakerRejects) {
   EXPECT_EQ(client.stats().pool.connect_errors, connect_errors)
       << "a rejection touched the network";
   EXPECT_EQ(proxy.stats().accepted, 0u);
-  // Under a microsecond in a release build (docs/reliability.md); sanitizers are far slower.
-  EXPECT_LT(rejected_us, 50.0);
+  // How fast a rejection is depends on the build and the machine: reported, not asserted (the
+  // release figure is in docs/reliability.md). What is asserted is that none reached the network.
   const std::size_t growth = expect_baseline(client);
   Figures("http.down_at_start")
       .add("connect_failed_max_ms", test::quantile(failed_ms, 1.0))

@@ -116,7 +116,7 @@ TEST_F(ChaosRedis, ServiceDownAtStartFailsFastThenTheBreakerRejects) {
   EXPECT_EQ(client.stats().pool.connect_failures, connect_failures)
       << "a rejection touched the network";
   EXPECT_EQ(proxy.stats().accepted, 0u);
-  EXPECT_LT(rejected_us, 50.0);  // under a microsecond in a release build; sanitizers are slower
+  // Its speed is reported, not asserted (it depends on the build and the machine).
   const std::size_t growth = expect_baseline(client);
   Figures("redis.down_at_start")
       .add("connect_failed_max_ms", test::quantile(failed_ms, 1.0))
