@@ -1,5 +1,7 @@
 #include "bulwark/core/runtime.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <fmt/format.h>
 
 namespace bulwark {
@@ -19,6 +21,11 @@ int concurrency_hint(const RuntimeOptions& options) {
 
 Runtime::Runtime(RuntimeOptions options)
     : context_(concurrency_hint(options)), work_(context_.get_executor()) {
+  // spdlog's registry is a function-local static created on first use. Created here, before the
+  // threads exist, its construction happens-before everything they log, in the eyes of
+  // ThreadSanitizer too (which cannot see the static's guard inside the uninstrumented libspdlog
+  // when a runtime thread and the caller's thread both make the first use).
+  (void)spdlog::default_logger_raw();
   threads_.reserve(options.threads);
   for (std::size_t i = 0; i < options.threads; ++i) {
     threads_.emplace_back([this] {
