@@ -9,6 +9,7 @@
 #include "integration/cli_process.hpp"
 #include "support/process.hpp"
 #include "support/redis_server.hpp"
+#include "support/require_tool.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -70,9 +71,8 @@ std::string dom_of(const std::string& output) {
 }
 
 TEST(AdminBrowser, ChromiumRendersOneRowPerClientWithItsState) {
-  if (!std::filesystem::exists(chromium)) {
-    GTEST_SKIP() << "Chromium is not installed (Debian package chromium)";
-  }
+  BULWARK_REQUIRE_TOOL(std::filesystem::exists(chromium),
+                       "Chromium is not installed (Debian package chromium)");
   HttpServer search;     // goes down: failed
   HttpServer embedding;  // fails its last check: degraded
   AdminOptions options;
@@ -153,9 +153,8 @@ TEST(AdminBrowser, ChromiumRendersOneRowPerClientWithItsState) {
 // What an operator sees: `bulwark serve` over a healthy service, a service nobody listens for
 // and a Redis database, its /status page opened in Chromium.
 TEST(AdminBrowser, ChromiumReadsTheStatusPageOfARunningBulwarkServe) {
-  if (!std::filesystem::exists(chromium)) {
-    GTEST_SKIP() << "Chromium is not installed (Debian package chromium)";
-  }
+  BULWARK_REQUIRE_TOOL(std::filesystem::exists(chromium),
+                       "Chromium is not installed (Debian package chromium)");
   HttpServer search;
   test::RedisServer redis;
   const std::filesystem::path work = test::make_temp_dir("bulwark-serve-chromium");

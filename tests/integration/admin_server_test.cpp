@@ -8,6 +8,7 @@
 #include "support/process.hpp"
 #include "support/promtool.hpp"
 #include "support/raw_connection.hpp"
+#include "support/require_tool.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/asio/executor_work_guard.hpp>
@@ -103,7 +104,7 @@ TEST(AdminServer, MetricsAreTheManagersAndPassPromtool) {
   EXPECT_NE(metrics.body.find(R"(bulwark_health_state{client="cache",state="healthy"} 1)"),
             std::string::npos);
   const auto promtool = test::find_promtool();
-  if (promtool.empty()) GTEST_SKIP() << "promtool not installed (Debian package prometheus)";
+  BULWARK_REQUIRE_TOOL(!promtool.empty(), "promtool not installed (Debian package prometheus)");
   const test::PromtoolResult result = test::check_metrics(promtool, metrics.body);
   EXPECT_EQ(result.exit_code, 0) << result.output << "\n" << metrics.body;
 }

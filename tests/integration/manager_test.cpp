@@ -5,6 +5,7 @@
 #include "support/http_server.hpp"
 #include "support/promtool.hpp"
 #include "support/redis_server.hpp"
+#include "support/require_tool.hpp"
 #include "support/run.hpp"
 
 #include <gtest/gtest.h>
@@ -278,7 +279,7 @@ TEST(ClientManager, MetricsCountCallsBreakerPoolsAndHealthAndPassPromtool) {
   EXPECT_TRUE(has("bulwark_health_state{client=\"cache\",state=\"healthy\"} 1")) << text;
 
   const auto promtool = test::find_promtool();
-  if (promtool.empty()) GTEST_SKIP() << "promtool not installed (Debian package prometheus)";
+  BULWARK_REQUIRE_TOOL(!promtool.empty(), "promtool not installed (Debian package prometheus)");
   const test::PromtoolResult result = test::check_metrics(promtool, text);
   EXPECT_EQ(result.exit_code, 0) << result.output << "\n" << text;
 }

@@ -5,6 +5,7 @@
 #include "bulwark/observe/catalogue.hpp"
 #include "bulwark/observe/registry.hpp"
 #include "support/promtool.hpp"
+#include "support/require_tool.hpp"
 
 #include <gtest/gtest.h>
 #include <filesystem>
@@ -22,10 +23,9 @@ class Promtool : public ::testing::Test {
  protected:
   void SetUp() override {
     promtool_ = find_promtool();
-    if (promtool_.empty()) {
-      GTEST_SKIP() << "promtool not found: install the Debian package `prometheus` "
-                      "(scripts/deps.sh does) to check the exposition format";
-    }
+    BULWARK_REQUIRE_TOOL(!promtool_.empty(),
+                         "promtool not found: install the Debian package `prometheus` "
+                         "(scripts/deps.sh does) to check the exposition format");
   }
   std::filesystem::path promtool_;
 };
