@@ -3,6 +3,7 @@
 //   breaker_closed_overhead_ns, pipeline_overhead_ns, open_reject_ns, allocations_per_call.
 
 #include "bulwark/resilience/pipeline.hpp"
+#include "client_rejection_bench.hpp"
 
 #include <benchmark/benchmark.h>
 
@@ -176,6 +177,7 @@ double allocations_per_call() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  bulwark::bench::register_client_rejection_benchmarks();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   SummaryReporter reporter;
@@ -194,6 +196,10 @@ int main(int argc, char** argv) {
   std::printf("open_reject_ns: %.1f\n", ns["BM_breaker_open_reject"]);
   if (ns.count("BM_pipeline_open_reject") != 0) {
     std::printf("pipeline_open_reject_ns: %.1f\n", ns["BM_pipeline_open_reject"]);
+  }
+  for (const char* client : {"http", "redis"}) {
+    const std::string name = std::string("BM_") + client + "_client_open_reject";
+    if (ns.count(name) != 0) std::printf("%s_client_open_reject_ns: %.1f\n", client, ns[name]);
   }
   std::printf("allocations_per_call: %.3f\n", allocations_per_call());
   return 0;

@@ -211,6 +211,11 @@ asio::awaitable<Response> Client::send(Request request) {
 }
 
 asio::awaitable<Result<Response>> Client::execute(Request request) {
+  // An open breaker answers before the request is looked at, and without an exception.
+  if (const std::error_code rejected = pipeline_->reject_if_open()) {
+    record(rejected, std::chrono::steady_clock::now());
+    co_return rejected;
+  }
   try {
     co_return co_await send(std::move(request));
   } catch (const std::system_error& error) {

@@ -127,6 +127,7 @@ asio::awaitable<void> check_round(std::shared_ptr<State> state) {
     HealthState from;
     HealthState to;
     CheckResult result;
+    std::string reason;  // why it is not healthy
   };
   std::vector<Change> changes;
   std::vector<HealthMonitor::TransitionListener> transition_listeners;
@@ -148,8 +149,16 @@ asio::awaitable<void> check_round(std::shared_ptr<State> state) {
         ++entry.health.consecutive_failures;
         entry.health.last_error = result.error;
       }
-      entry.health.state = state->refreshed(entry).state;
-      changes.push_back({entry.target.name, before, entry.health.state, std::move(result)});
+      const ClientHealth health = state->refreshed(entry);
+      entry.health.state = health.state;
+      // A passing check leaves a client short of healthy only through its breaker: say so.
+      std::string reason = !result.ok ? result.error
+                           : health.state == HealthState::healthy
+                               ? std::string()
+                               : fmt::format("the check passed, but the circuit breaker is {}",
+                                             health.circuit_breaker_state);
+      changes.push_back(
+          {entry.target.name, before, entry.health.state, std::move(result), std::move(reason)});
     }
     transition_listeners = state->transition_listeners;
     check_listeners = state->check_listeners;
@@ -162,10 +171,10 @@ asio::awaitable<void> check_round(std::shared_ptr<State> state) {
                      to_string(change.from));
       } else {
         spdlog::warn("bulwark: {} is {} (was {}): {}", change.name, to_string(change.to),
-                     to_string(change.from), change.result.error);
+                     to_string(change.from), change.reason);
       }
       for (const auto& listener : transition_listeners) {
-        listener(change.name, change.from, change.to, change.result.error);
+        listener(change.name, change.from, change.to, change.reason);
       }
     }
     for (const auto& listener : check_listeners) listener(change.name, change.to, change.result);

@@ -139,6 +139,11 @@ asio::awaitable<Result<Value>> Client::attempt(const Command& command, CallConte
 
 asio::awaitable<Result<Value>> Client::execute(Command command) {
   if (closed_.load(std::memory_order_acquire)) co_return make_error_code(errc::shutting_down);
+  // An open breaker answers before the command is looked at.
+  if (const std::error_code rejected = pipeline_.reject_if_open()) {
+    record(rejected, std::chrono::steady_clock::now());
+    co_return rejected;
+  }
   CallOptions<Value> options;
   options.operation = command.name();
   options.idempotency =

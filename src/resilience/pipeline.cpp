@@ -136,6 +136,23 @@ void Pipeline::count(const std::error_code& error, bool fell_back) noexcept {
   }
 }
 
+std::error_code Pipeline::reject_if_open() noexcept {
+  if (!breaker_) return {};
+  const BreakerState state = breaker_->state();
+  const bool waiting = state == BreakerState::forced_open ||
+                       (state == BreakerState::open &&
+                        breaker_->remaining_open_time() > Duration::zero());  // else a probe is due
+  if (!waiting) return {};
+  Result<CircuitBreaker::Permit> permit = breaker_->try_acquire();
+  if (permit) {
+    // Half-open in between: the call goes the usual way and takes its own permit.
+    breaker_->on_ignored(*permit);
+    return {};
+  }
+  count(permit.error(), false);
+  return permit.error();
+}
+
 PipelineStats Pipeline::stats() const noexcept {
   return {succeeded_.load(std::memory_order_relaxed), failed_.load(std::memory_order_relaxed),
           rejected_.load(std::memory_order_relaxed), fallbacks_.load(std::memory_order_relaxed)};

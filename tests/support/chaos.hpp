@@ -5,6 +5,8 @@
 //
 //   [figures] scenario=http.latency_spike calls=16 timeouts=9 max_ms=262.1 ...
 
+#include "support/process_stats.hpp"
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -12,8 +14,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -21,27 +21,7 @@
 #include <utility>
 #include <vector>
 
-#include <unistd.h>
-
 namespace bulwark::test {
-
-/// Entries of /proc/self/fd: every socket, pipe and file the process holds.
-inline std::size_t open_fd_count() {
-  std::size_t count = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
-    ++count;
-  }
-  return count;
-}
-
-/// Resident set size of the process, in KiB (/proc/self/statm).
-inline std::size_t resident_kib() {
-  std::ifstream statm("/proc/self/statm");
-  std::size_t total_pages = 0;
-  std::size_t resident_pages = 0;
-  statm >> total_pages >> resident_pages;
-  return resident_pages * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)) / 1024;
-}
 
 /// The process's file descriptors and memory when a scenario starts, to compare with its end.
 /// Take it once the servers and the proxy run and before the client exists, so that what the

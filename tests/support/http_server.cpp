@@ -561,6 +561,13 @@ void HttpServer::clear_requests() {
   impl_->records.clear();
 }
 
+std::vector<RecordedRequest> HttpServer::take_requests() {
+  std::lock_guard lock(impl_->mutex);
+  std::vector<RecordedRequest> taken;
+  taken.swap(impl_->records);
+  return taken;
+}
+
 bool HttpServer::wait_for(const std::function<bool()>& done, std::chrono::milliseconds limit) {
   const auto give_up = std::chrono::steady_clock::now() + limit;
   while (!done()) {

@@ -111,6 +111,9 @@ class HttpServer {
   [[nodiscard]] std::size_t request_count() const;
   /// Forgets the recorded requests (counters of connections stay).
   void clear_requests();
+  /// The recorded requests, forgotten at the same time: a long run harvests them as it goes, so
+  /// that none is missed between reading and clearing, and memory stays flat.
+  [[nodiscard]] std::vector<RecordedRequest> take_requests();
 
   /// Polls `done` on the calling thread (the server runs on its own) until it is true or
   /// `limit` passed; returns its last value. For conditions the server reaches on its own, e.g.

@@ -96,7 +96,8 @@ class HealthMonitor {
     bool optional = false;
   };
 
-  /// Called after a client's state changes: name, from, to, and the last error.
+  /// Called after a client's state changes: name, from, to, and why it is not healthy (the
+  /// check's error, or the breaker's state when the check passed; empty when it is healthy).
   using TransitionListener =
       std::function<void(const std::string&, HealthState, HealthState, const std::string&)>;
   /// Called after every completed check of a client: name, its state, the check's result.

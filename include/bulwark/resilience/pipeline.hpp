@@ -201,6 +201,13 @@ class Pipeline {
   [[nodiscard]] const TimeoutConfig& timeout() const noexcept { return timeout_; }
   [[nodiscard]] PipelineStats stats() const noexcept;
 
+  /// When the breaker is open (or forced open) and not yet due to let a probe through, counts a
+  /// rejection as a call would and returns `circuit_open`; otherwise returns nothing and counts
+  /// nothing. For clients that would otherwise build a request, or throw, only to be turned
+  /// away: checked first, it keeps a rejected call well under a microsecond. Calls with a
+  /// fallback must go through `execute` instead, which runs the fallback on rejection.
+  [[nodiscard]] std::error_code reject_if_open() noexcept;
+
  private:
   // Admission through the breaker and the rate limiter, decided without waiting.
   struct Gate {

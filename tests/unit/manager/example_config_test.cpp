@@ -17,7 +17,7 @@ using testing::has_issue;
 using testing::listing;
 
 const std::filesystem::path example =
-    std::filesystem::path(__FILE__).parent_path() / "../../../examples/bulwark.yaml";
+    std::filesystem::path(BULWARK_SOURCE_DIR) / "examples/bulwark.yaml";
 
 ManagerConfig load(const Environment& environment) {
   try {

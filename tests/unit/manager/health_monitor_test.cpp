@@ -30,15 +30,16 @@ struct Transition {
   std::string name;
   HealthState from;
   HealthState to;
+  std::string reason;
 };
 
 class HealthMonitorTest : public ::testing::Test {
  protected:
   HealthMonitorTest() : monitor(io.get_executor(), HealthConfig{.max_consecutive_failures = 3}) {
-    monitor.on_transition(
-        [this](const std::string& name, HealthState from, HealthState to, const std::string&) {
-          transitions.push_back({name, from, to});
-        });
+    monitor.on_transition([this](const std::string& name, HealthState from, HealthState to,
+                                 const std::string& reason) {
+      transitions.push_back({name, from, to, reason});
+    });
   }
 
   HealthMonitor::Target target(std::string name, const ScriptedCheck& check) {
@@ -97,6 +98,20 @@ TEST_F(HealthMonitorTest, TheBreakerStateWeighsInEvenWhenChecksPass) {
   EXPECT_EQ(monitor.report().find("redis.cache")->circuit_breaker_state, "half_open");
   breaker = "closed";
   EXPECT_EQ(monitor.report().find("redis.cache")->state, HealthState::healthy);
+}
+
+TEST_F(HealthMonitorTest, ATransitionCausedByTheBreakerSaysSoRatherThanNothing) {
+  ScriptedCheck check;
+  monitor.add(target("redis.cache", check));
+  breaker = "open";
+  (void)round();
+  breaker = "closed";
+  (void)round();
+  ASSERT_EQ(transitions.size(), 2U);
+  EXPECT_EQ(transitions[0].to, HealthState::failed);
+  EXPECT_EQ(transitions[0].reason, "the check passed, but the circuit breaker is open");
+  EXPECT_EQ(transitions[1].to, HealthState::healthy);
+  EXPECT_EQ(transitions[1].reason, "");
 }
 
 TEST_F(HealthMonitorTest, ChecksAreIndependent) {

@@ -128,6 +128,27 @@ TEST_F(PipelineTest, BreakerRecoversThroughAProbeAfterItsWait) {
   EXPECT_EQ(pipeline.circuit_breaker()->state(), BreakerState::closed);
 }
 
+TEST_F(PipelineTest, RejectIfOpenTurnsCallsAwayOnlyWhileTheBreakerWaits) {
+  auto c = config();
+  c.circuit_breaker = breaker_after(1);
+  Pipeline pipeline(c);
+  EXPECT_FALSE(pipeline.reject_if_open());  // closed: nothing to say, nothing counted
+  EXPECT_FALSE(
+      pipeline.try_execute([]() -> Result<int> { return make_error_code(errc::timeout); }));
+
+  EXPECT_EQ(pipeline.reject_if_open(), errc::circuit_open);
+  EXPECT_EQ(pipeline.reject_if_open(), errc::circuit_open);
+  EXPECT_EQ(pipeline.stats().rejected, 2u);
+  EXPECT_EQ(pipeline.circuit_breaker()->stats().rejected_total, 2u);
+
+  // Due to probe: the call must go the usual way, so that it becomes the probe.
+  clock->advance(10s);
+  EXPECT_FALSE(pipeline.reject_if_open());
+  EXPECT_EQ(pipeline.stats().rejected, 2u);
+  EXPECT_EQ(pipeline.execute([] { return 1; }), 1);
+  EXPECT_EQ(pipeline.circuit_breaker()->state(), BreakerState::closed);
+}
+
 TEST_F(PipelineTest, RetryDoesNotRetryRejectionsByDefault) {
   auto c = config();
   c.retry = retry_without_jitter(3);
