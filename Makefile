@@ -13,6 +13,9 @@ export CCACHE_BASEDIR ?= $(CURDIR)
 export CCACHE_NOHASHDIR ?= 1
 export CCACHE_MAXSIZE ?= 20G
 LAUNCHER := $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE),)
+# Under CI (the CI variable set) the dev build carries no debug information: nobody attaches a
+# debugger there, and it saves a fifth of the compile time.
+PRESET_FLAGS_dev := $(if $(CI),-DCMAKE_CXX_FLAGS_DEBUG=-g0,)
 
 .PHONY: deps test test-asan test-tsan soak fuzz bench-resilience bench-observe bench-redis bench-http demo install format format-check consumer clean
 
@@ -20,7 +23,7 @@ deps:
 	@bash scripts/deps.sh
 
 define build_and_test
-	cmake --preset $(1) $(LAUNCHER) >/dev/null
+	cmake --preset $(1) $(LAUNCHER) $(PRESET_FLAGS_$(1)) >/dev/null
 	cmake --build --preset $(1) -j $(JOBS)
 	ctest --preset $(1)
 endef
@@ -46,7 +49,7 @@ test-tsan: deps
 DURATION ?= 5m
 SOAK_ARGS ?=
 soak: deps
-	cmake --preset dev $(LAUNCHER) >/dev/null
+	cmake --preset dev $(LAUNCHER) $(PRESET_FLAGS_dev) >/dev/null
 	cmake --build --preset dev -j $(JOBS) --target bulwark_soak
 	./build/dev/tests/bulwark_soak --duration $(DURATION) $(SOAK_ARGS)
 
@@ -117,7 +120,7 @@ install: deps
 # Installs the dev build (already built by `make test`) into build/stage and builds tests/consumer
 # against it with find_package(bulwark CONFIG REQUIRED), as a user's project would.
 consumer: deps
-	cmake --preset dev $(LAUNCHER) >/dev/null
+	cmake --preset dev $(LAUNCHER) $(PRESET_FLAGS_dev) >/dev/null
 	cmake --build --preset dev -j $(JOBS) --target bulwark
 	cmake --install build/dev --prefix build/stage >/dev/null
 	cmake -S tests/consumer -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH=$(CURDIR)/build/stage $(LAUNCHER) >/dev/null
