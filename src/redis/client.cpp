@@ -1,6 +1,7 @@
 #include "bulwark/redis/client.hpp"
 
 #include "bulwark/resilience/detail/async_sleep.hpp"
+#include "redis/detail/cluster_router.hpp"
 
 #include <fmt/format.h>
 
@@ -99,6 +100,17 @@ ClientConfig validated(ClientConfig config) {
          fmt::format("must be >= 0, got {}", format_duration(config.wait_for_loading))});
   }
   if (config.failed_after == 0) issues.push_back({"redis.failed_after", "must be >= 1, got 0"});
+  if (config.cluster) {
+    validate(*config.cluster, issues, "redis.cluster");
+    // A cluster serves database 0 only, over TCP.
+    if (config.connection.database != 0) {
+      issues.push_back({"redis.database", fmt::format("must be 0 with a cluster, got {}",
+                                                      config.connection.database)});
+    }
+    if (!config.connection.unix_path.empty()) {
+      issues.push_back({"redis.unix_path", "a cluster is reached over TCP (cluster.nodes)"});
+    }
+  }
   if (!issues.empty()) throw ConfigError(std::move(issues));
   return config;
 }
@@ -120,7 +132,13 @@ Client::Client(asio::any_io_executor executor, ClientConfig config)
       clock_(config_.clock ? config_.clock : steady_clock()),
       pool_(executor_, config_.connection, config_.pool, clock_),
       pipeline_(pipeline_config(config_, clock_)) {
-  pool_.start_reaper();
+  if (config_.cluster) {
+    cluster_ = std::make_unique<detail::ClusterRouter>(executor_, config_.connection, config_.pool,
+                                                       *config_.cluster, clock_,
+                                                       config_.command_timeout, config_.name);
+  } else {
+    pool_.start_reaper();
+  }
 }
 
 Client::~Client() { close(); }
@@ -128,9 +146,12 @@ Client::~Client() { close(); }
 void Client::close() noexcept {
   closed_.store(true, std::memory_order_release);
   pool_.close();
+  if (cluster_) cluster_->close();
 }
 
-asio::awaitable<Result<Value>> Client::attempt(const Command& command, CallContext& context) {
+asio::awaitable<Result<Value>> Client::attempt(const Command& command, Slot slot,
+                                               CallContext& context) {
+  if (cluster_) co_return co_await cluster_->execute(command, slot, &context);
   Result<std::shared_ptr<Connection>> connection = co_await pool_.shared();
   if (!connection) co_return connection.error();  // nothing was sent
   context.mark_sent();
@@ -145,13 +166,15 @@ asio::awaitable<Result<Value>> Client::execute(Command command) {
       is_read_only(command.name()) ? Idempotency::idempotent : Idempotency::non_idempotent;
   options.classify_result = classify_reply;
   const auto started = std::chrono::steady_clock::now();
+  Slot slot;
+  if (cluster_) slot = co_await cluster_->slot_of(command, command.name());
 
   // LOADING means the server did not run the command, so even a write may be sent again.
   const Clock::time_point give_up = clock_->now() + config_.wait_for_loading;
   Duration pause = 50ms;
   for (;;) {
     Result<Value> reply = co_await pipeline_.try_execute_async(
-        [&](CallContext& context) { return attempt(command, context); }, options);
+        [&](CallContext& context) { return attempt(command, slot, context); }, options);
     const bool loading = reply && reply->is_error() && reply->error_code() == errc::redis_loading;
     if (loading && clock_->now() + pause < give_up) {
       loading_waits_.fetch_add(1, std::memory_order_relaxed);
@@ -174,7 +197,14 @@ asio::awaitable<Value> Client::command(Command command) {
 }
 
 asio::awaitable<Result<std::vector<Value>>> Client::attempt_batch(
-    const std::vector<Command>& commands, CallContext& context) {
+    const std::vector<Command>& commands, const std::vector<Slot>& slots, CallContext& context) {
+  if (cluster_) {
+    // A transaction goes to one node as it is; a pipeline is split by node.
+    if (!commands.empty() && commands.front().name() == "MULTI") {
+      co_return co_await cluster_->execute_transaction(commands, slots.front(), context);
+    }
+    co_return co_await cluster_->execute_batch(commands, slots, context);
+  }
   Result<std::shared_ptr<Connection>> connection = co_await pool_.shared();
   if (!connection) co_return connection.error();
   context.mark_sent();
@@ -189,10 +219,16 @@ asio::awaitable<std::vector<Value>> Client::pipeline(std::vector<Command> comman
   options.idempotency =
       all_read_only(commands) ? Idempotency::idempotent : Idempotency::non_idempotent;
   const auto started = std::chrono::steady_clock::now();
+  std::vector<Slot> slots(commands.size());
+  if (cluster_) {
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+      slots[i] = co_await cluster_->slot_of(commands[i], "pipeline");
+    }
+  }
   std::vector<Value> replies;
   try {
     replies = co_await pipeline_.execute_async(
-        [&](CallContext& context) { return attempt_batch(commands, context); }, options);
+        [&](CallContext& context) { return attempt_batch(commands, slots, context); }, options);
   } catch (const std::system_error& error) {
     record(error.code(), started);
     throw;
@@ -202,6 +238,9 @@ asio::awaitable<std::vector<Value>> Client::pipeline(std::vector<Command> comman
 }
 
 asio::awaitable<std::vector<Value>> Client::transaction(std::vector<Command> commands) {
+  // On a cluster every command must go to the same slot; the slot leads the list (MULTI).
+  std::vector<Slot> slots(1);
+  if (cluster_) slots.front() = co_await cluster_->common_slot(commands, "MULTI");
   std::vector<Command> batch;
   batch.reserve(commands.size() + 2);
   batch.push_back(make_command("MULTI"));
@@ -214,7 +253,7 @@ asio::awaitable<std::vector<Value>> Client::transaction(std::vector<Command> com
   std::vector<Value> replies;
   try {
     replies = co_await pipeline_.execute_async(
-        [&](CallContext& context) { return attempt_batch(batch, context); }, options);
+        [&](CallContext& context) { return attempt_batch(batch, slots, context); }, options);
   } catch (const std::system_error& error) {
     record(error.code(), started);
     throw;
@@ -238,7 +277,8 @@ asio::awaitable<std::optional<std::vector<Value>>> Client::watch(
   if (closed_.load(std::memory_order_acquire))
     throw Error(errc::shutting_down, {config_.name, "WATCH", 0});
   const auto started = std::chrono::steady_clock::now();
-  Result<Lease> lease = co_await pool_.exclusive();
+  Pool* pool = co_await pool_for_keys(keys, "WATCH");
+  Result<Lease> lease = co_await pool->exclusive();
   if (!lease) throw_error(lease.error(), {config_.name, "WATCH", 0});
   Connection& connection = lease->connection();
   // The connection is WATCHing or inside MULTI until EXEC/UNWATCH; if anything goes wrong it must
@@ -272,6 +312,40 @@ asio::awaitable<std::optional<std::vector<Value>>> Client::watch(
   co_return std::vector<Value>(exec.elements().begin(), exec.elements().end());
 }
 
+asio::awaitable<Pool*> Client::pool_for_keys(std::span<const std::string> keys,
+                                             std::string_view operation) {
+  if (!cluster_) co_return &pool_;
+  const std::vector<std::string_view> views(keys.begin(), keys.end());
+  const Slot slot = cluster_->slot_of_keys(views, operation);
+  Result<Pool*> pool = co_await cluster_->pool_for(slot);
+  if (!pool) throw_error(pool.error(), {config_.name, std::string(operation), 0});
+  co_return *pool;
+}
+
+asio::awaitable<std::vector<Pool*>> Client::master_pools(std::string_view operation) {
+  Result<std::vector<Pool*>> pools = co_await cluster_->master_pools();
+  if (!pools) throw_error(pools.error(), {config_.name, std::string(operation), 0});
+  co_return std::move(*pools);
+}
+
+asio::awaitable<Value> Client::on_pool(Pool& pool, Command command, std::string_view operation) {
+  if (closed_.load(std::memory_order_acquire)) {
+    throw Error(errc::shutting_down, {config_.name, std::string(operation), 0});
+  }
+  const auto started = std::chrono::steady_clock::now();
+  Result<std::shared_ptr<Connection>> connection = co_await pool.shared();
+  Result<Value> reply = make_error_code(errc::cancelled);
+  if (connection) {
+    reply = co_await (*connection)->execute(std::move(command), config_.command_timeout);
+  } else {
+    reply = connection.error();
+  }
+  record(reply ? std::error_code() : reply.error(), started);
+  if (!reply) throw_error(reply.error(), {config_.name, std::string(operation), 1});
+  if (reply->is_error()) throw_reply_error(*reply, operation);
+  co_return std::move(*reply);
+}
+
 void Client::record(const std::error_code& error,
                     std::chrono::steady_clock::time_point started) noexcept {
   commands_.fetch_add(1, std::memory_order_relaxed);
@@ -299,6 +373,8 @@ HealthState Client::health() const noexcept {
     if (breaker_health != HealthState::healthy) return breaker_health;
   }
   if (failures >= config_.failed_after) return HealthState::failed;
+  // A cluster whose slot map cannot be fetched cannot route a single command.
+  if (cluster_ && cluster_->map_failed()) return HealthState::failed;
   if (failures > 0) return HealthState::degraded;
   return HealthState::healthy;
 }
@@ -306,7 +382,8 @@ HealthState Client::health() const noexcept {
 ClientStats Client::stats() const noexcept {
   return {commands_.load(std::memory_order_relaxed), errors_.load(std::memory_order_relaxed),
           loading_waits_.load(std::memory_order_relaxed),
-          consecutive_failures_.load(std::memory_order_relaxed), pool_.stats()};
+          consecutive_failures_.load(std::memory_order_relaxed),
+          cluster_ ? cluster_->stats() : pool_.stats()};
 }
 
 }  // namespace bulwark::redis
