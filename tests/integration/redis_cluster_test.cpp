@@ -4,6 +4,7 @@
 // TRYAGAIN while it moves, and a load of GET/SET/INCR that sees no failure while slots are
 // resharded under it.
 #include "support/redis_cluster.hpp"
+#include "bulwark/manager/client_manager.hpp"
 #include "bulwark/redis/client.hpp"
 #include "bulwark/redis/cluster.hpp"
 #include "bulwark/redis/script.hpp"
@@ -285,6 +286,31 @@ TEST_F(ClusterTest, UnreachableClusterIsFailed) {
       make_client({fmt::format("127.0.0.1:{}", test::free_port()), cluster().addresses().at(2)});
   EXPECT_TRUE(run(second->set("seeded", "1")));
   EXPECT_EQ(second->health(), HealthState::healthy);
+}
+
+TEST_F(ClusterTest, ManagerBuildsAClusterDatabaseFromYaml) {
+  const std::vector<std::string> addresses = cluster().addresses();
+  const std::string yaml = fmt::format(R"(
+health: {{timeout: 2s}}
+redis:
+  databases:
+    sessions:
+      cluster: {{nodes: ["{}", "{}"]}}
+    lost:
+      cluster: {{nodes: ["127.0.0.1:{}"]}}
+)",
+                                       addresses[0], addresses[2], test::free_port());
+  ClientManager manager(parse_config(yaml, [](std::string_view) { return std::nullopt; }));
+  auto sessions = manager.redis_sync("sessions");
+  EXPECT_TRUE(sessions->set("{s}:1", "one"));
+  EXPECT_EQ(sessions->get("{s}:1"), "one");
+  const HealthReport report = manager.check_now_blocking();
+  ASSERT_NE(report.find("sessions"), nullptr);
+  EXPECT_EQ(report.find("sessions")->state, HealthState::healthy);
+  // The health check's PING could not fetch a slot map.
+  ASSERT_NE(report.find("lost"), nullptr);
+  EXPECT_NE(report.find("lost")->state, HealthState::healthy);
+  EXPECT_THAT(report.find("lost")->last_error, HasSubstr("connect"));
 }
 
 // The issue's scenario: slots move while coroutines run GET/SET/INCR; no command may fail, and

@@ -188,7 +188,15 @@ asio::awaitable<void> ClusterRouter::refresh(const NodeAddress* first) {
 }
 
 asio::awaitable<Result<void>> ClusterRouter::fetch(const NodeAddress* first) {
-  // Called with `fetching_` set; always ends through `finish_fetch`.
+  // Called with `fetching_` set; always ends through `finish_fetch`, even when the caller is
+  // cancelled midway (the frame is destroyed), or every later caller would wait for it forever.
+  struct Finish {
+    ClusterRouter& router;
+    bool done = false;
+    ~Finish() {
+      if (!done) router.finish_fetch(make_error_code(errc::cancelled));
+    }
+  } finish{*this};
   std::vector<NodeAddress> candidates;
   if (first != nullptr) candidates.push_back(*first);
   {
@@ -205,11 +213,13 @@ asio::awaitable<Result<void>> ClusterRouter::fetch(const NodeAddress* first) {
     tried.push_back(node);
     Result<SlotMap> map = co_await fetch_from(node);
     if (map) {
+      finish.done = true;
       finish_fetch(std::move(map));
       co_return Result<void>{};
     }
     error = map.error();
   }
+  finish.done = true;
   finish_fetch(error);
   co_return error;
 }
@@ -251,7 +261,8 @@ void ClusterRouter::finish_fetch(Result<SlotMap> map) {
     }
     waiters.swap(waiters_);
   }
-  map_failed_.store(!map, std::memory_order_relaxed);
+  // A fetch its caller gave up on says nothing about the cluster.
+  if (map || map.error() != errc::cancelled) map_failed_.store(!map, std::memory_order_relaxed);
   if (map) refreshes_.fetch_add(1, std::memory_order_relaxed);
   for (auto& waiter : waiters) (void)waiter->try_send(boost::system::error_code{});
 }
