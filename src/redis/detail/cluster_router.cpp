@@ -47,7 +47,6 @@ ClusterRouter::ClusterRouter(asio::any_io_executor executor, ConnectionConfig co
 ClusterRouter::~ClusterRouter() { close(); }
 
 void ClusterRouter::close() noexcept {
-  std::map<std::string, std::unique_ptr<Pool>, std::less<>> pools;
   std::deque<std::shared_ptr<Signal>> waiters;
   {
     std::lock_guard lock(mutex_);
@@ -60,9 +59,12 @@ void ClusterRouter::close() noexcept {
 }
 
 Pool& ClusterRouter::pool_of(const NodeAddress& node) {
-  const std::string key = node.to_string();
   std::lock_guard lock(mutex_);
-  auto found = pools_.find(key);
+  return pool_of_locked(node);
+}
+
+Pool& ClusterRouter::pool_of_locked(const NodeAddress& node) {
+  auto found = pools_.find(node);
   if (found != pools_.end()) return *found->second;
   ConnectionConfig connection = connection_;
   connection.host = node.host;
@@ -73,7 +75,7 @@ Pool& ClusterRouter::pool_of(const NodeAddress& node) {
   } else {
     pool->start_reaper();
   }
-  return *pools_.emplace(key, std::move(pool)).first->second;
+  return *pools_.emplace(node, std::move(pool)).first->second;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -270,20 +272,19 @@ void ClusterRouter::finish_fetch(Result<SlotMap> map) {
 asio::awaitable<Result<Pool*>> ClusterRouter::pool_for(Slot slot) {
   Result<void> ready = co_await ensure_map();
   if (!ready) co_return ready.error();
-  NodeAddress node;
-  {
-    std::lock_guard lock(mutex_);
-    const NodeAddress* owner = slot ? map_->owner(*slot) : nullptr;
-    // No key: the master of slot 0, so that a SCAN continued page after page stays on one node.
-    if (!slot) owner = map_->owner(0);
-    if (owner == nullptr) {
-      // A slot nobody serves right now (the node will say CLUSTERDOWN): any master.
-      const std::vector<NodeAddress>& nodes = map_->nodes();
-      owner = &nodes[next_node_.fetch_add(1, std::memory_order_relaxed) % nodes.size()];
-    }
-    node = *owner;
+  co_return route(slot);
+}
+
+Pool* ClusterRouter::route(Slot slot) {
+  std::lock_guard lock(mutex_);
+  // No key: the master of slot 0, so that a SCAN continued page after page stays on one node.
+  const NodeAddress* owner = map_->owner(slot ? *slot : 0);
+  if (owner == nullptr) {
+    // A slot nobody serves right now (the node will say CLUSTERDOWN): any master.
+    const std::vector<NodeAddress>& nodes = map_->nodes();
+    owner = &nodes[next_node_.fetch_add(1, std::memory_order_relaxed) % nodes.size()];
   }
-  co_return &pool_of(node);
+  return &pool_of_locked(*owner);
 }
 
 asio::awaitable<Result<std::vector<Pool*>>> ClusterRouter::master_pools() {
@@ -400,6 +401,9 @@ asio::awaitable<Result<Value>> ClusterRouter::follow(const Command& command, Slo
       }
       pause = std::min<Duration>(pause * 2, longest_pause);
       // Back to the map: an ASK target that said TRYAGAIN is asked again through the source.
+      // The redirections count afresh: the wait is bounded by `retry_window` already, and nodes
+      // that disagree while a slot has no master may redirect once per round.
+      redirects = 0;
       target.reset();
       asking = false;
       reply.reset();

@@ -90,6 +90,8 @@ class ClusterRouter {
   using Signal = boost::asio::experimental::concurrent_channel<void(boost::system::error_code)>;
 
   Pool& pool_of(const NodeAddress& node);
+  Pool& pool_of_locked(const NodeAddress& node);  // with `mutex_` held
+  Pool* route(Slot slot);                         // once there is a map
   boost::asio::awaitable<Result<void>> ensure_map();
   // Refreshes the map unless one is under way or the last was less than `refresh_interval` ago;
   // `first` (the node that just claimed a slot) is asked before the others.
@@ -122,7 +124,12 @@ class ClusterRouter {
   std::error_code last_error_{};
   Clock::time_point last_refresh_{};
   std::deque<std::shared_ptr<Signal>> waiters_;
-  std::map<std::string, std::unique_ptr<Pool>, std::less<>> pools_;
+  struct NodeOrder {
+    bool operator()(const NodeAddress& a, const NodeAddress& b) const noexcept {
+      return a.port != b.port ? a.port < b.port : a.host < b.host;
+    }
+  };
+  std::map<NodeAddress, std::unique_ptr<Pool>, NodeOrder> pools_;
 
   std::atomic<bool> map_failed_{false};
   std::atomic<std::uint64_t> refreshes_{0};

@@ -276,7 +276,15 @@ void counted(std::span<const std::string_view> arguments, std::size_t position,
 std::optional<std::vector<std::string_view>> command_keys(
     std::span<const std::string_view> arguments) {
   if (arguments.empty()) return std::vector<std::string_view>{};
-  const std::string name = upper(arguments.front());
+  // Names are short: upper-case them on the stack rather than in a string.
+  std::array<char, 32> buffer{};
+  const std::string_view given = arguments.front();
+  if (given.size() > buffer.size()) return std::nullopt;
+  for (std::size_t i = 0; i < given.size(); ++i) {
+    const char c = given[i];
+    buffer[i] = c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+  }
+  const std::string_view name(buffer.data(), given.size());
   const auto found =
       std::lower_bound(specs.begin(), specs.end(), name,
                        [](const Spec& spec, std::string_view n) { return spec.name < n; });
