@@ -289,6 +289,36 @@ TEST_F(ClusterTest, ScriptsAreRoutedByTheirFirstKey) {
   EXPECT_THROW((void)run(client->eval(increment, split, args)), Error);
 }
 
+TEST_F(ClusterTest, CommandsOutsideTheKeyTableAreRoutedThroughCommandGetkeys) {
+  // GEORADIUS is not in the client's table: a node says which argument is the key.
+  for (std::size_t node = 0; node < cluster().size(); ++node) {
+    const std::string key = keys_on(node, 1, "geo").front();
+    run(client->command("GEOADD", key, "13.361389", "38.115556", "Palermo"));
+    const Value found = run(client->command("GEORADIUS", key, "15", "37", "200", "km"));
+    ASSERT_EQ(found.size(), 1U) << found;
+    EXPECT_EQ(found.at(0).as_string(), "Palermo");
+    EXPECT_GE(stat_of(cluster().node(node), "georadius", "calls"), 1U);
+  }
+  std::uint64_t getkeys = 0;
+  for (std::size_t node = 0; node < cluster().size(); ++node) {
+    getkeys += stat_of(cluster().node(node), "command|getkeys", "calls");
+  }
+  EXPECT_GE(getkeys, cluster().size());
+}
+
+TEST_F(ClusterTest, WorksOverResp2) {
+  ClientConfig config;
+  config.cluster = ClusterConfig{};
+  config.cluster->nodes = {cluster().addresses().at(0)};
+  config.connection.protocol = Protocol::resp2;
+  Client resp2(io.get_executor(), config);
+  for (std::size_t node = 0; node < cluster().size(); ++node) {
+    const std::string key = keys_on(node, 1, "resp2").front();
+    EXPECT_TRUE(run(resp2.set(key, "two")));
+    EXPECT_EQ(cluster().node(node).cli({"GET", key}), "two");
+  }
+}
+
 TEST_F(ClusterTest, ScanAllCoversEveryMaster) {
   for (std::size_t i = 0; i < cluster().size(); ++i) (void)cluster().node(i).cli({"FLUSHALL"});
   for (int i = 0; i < 90; ++i) run(client->set(fmt::format("scan:{}", i), "x"));
