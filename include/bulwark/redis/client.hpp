@@ -9,6 +9,13 @@
 /// its dataset (`LOADING`) is waited out, polling with backoff for up to `wait_for_loading`;
 /// such replies do not count against the circuit breaker.
 ///
+/// With `ClientConfig::cluster` set, the client talks to a Redis Cluster: each command goes to
+/// the master that serves its keys' slot, over that node's own pool, and MOVED, ASK, TRYAGAIN
+/// and CLUSTERDOWN are handled inside one attempt (see bulwark/redis/cluster.hpp). A command
+/// whose keys span slots is refused before anything is sent: `command()`, `execute()`,
+/// `pipeline()`, `transaction()`, `watch()`, `blpop()` and `eval()` throw
+/// `Error(invalid_argument)` naming each key's slot.
+///
 /// Error replies: `command()` throws `bulwark::Error` for them (`redis_error`, or the specific
 /// code of LOADING/BUSY/TRYAGAIN/MASTERDOWN) with the server's message; `execute()` returns
 /// them as values and fails only for transport, pool and resilience errors.
