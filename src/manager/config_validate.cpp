@@ -67,6 +67,16 @@ std::vector<ConfigIssue> redis_client_issues(const redis::ClientConfig& client) 
   std::vector<ConfigIssue> raw;
   redis::validate(client.connection, raw, "connection");
   redis::validate(client.pool, raw, "pool");
+  if (client.cluster) {
+    redis::validate(*client.cluster, raw, "cluster");
+    if (client.connection.database != 0) {
+      raw.push_back({"connection.database",
+                     fmt::format("must be 0 with a cluster, got {}", client.connection.database)});
+    }
+    if (!client.connection.unix_path.empty()) {
+      raw.push_back({"connection.unix_path", "a cluster is reached over TCP (cluster.nodes)"});
+    }
+  }
   if (client.connection.database > max_redis_database) {
     raw.push_back({"connection.database", fmt::format("must be 0-{}, got {}", max_redis_database,
                                                       client.connection.database)});
@@ -80,16 +90,6 @@ std::vector<ConfigIssue> redis_client_issues(const redis::ClientConfig& client) 
                    fmt::format("must be >= 0, got {}", format_duration(client.wait_for_loading))});
   }
   if (client.failed_after == 0) raw.push_back({"failed_after", "must be >= 1, got 0"});
-  if (client.cluster) {
-    redis::validate(*client.cluster, raw, "cluster");
-    if (client.connection.database != 0) {
-      raw.push_back({"connection.database",
-                     fmt::format("must be 0 with a cluster, got {}", client.connection.database)});
-    }
-    if (!client.connection.unix_path.empty()) {
-      raw.push_back({"connection.unix_path", "a cluster is reached over TCP (cluster.nodes)"});
-    }
-  }
   if (client.retry) Retry::validate(*client.retry, raw, "retry");
   if (client.rate_limiter) RateLimiter::validate(*client.rate_limiter, raw, "rate_limiter");
   check_policies(client.circuit_breaker, client.bulkhead, raw);

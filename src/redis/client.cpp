@@ -89,17 +89,6 @@ ClientConfig validated(ClientConfig config) {
   std::vector<ConfigIssue> issues;
   validate(config.connection, issues, "redis");
   validate(config.pool, issues, "redis.pool");
-  if (config.command_timeout < Duration::zero()) {
-    issues.push_back(
-        {"redis.command_timeout",
-         fmt::format("must be >= 0, got {}", format_duration(config.command_timeout))});
-  }
-  if (config.wait_for_loading < Duration::zero()) {
-    issues.push_back(
-        {"redis.wait_for_loading",
-         fmt::format("must be >= 0, got {}", format_duration(config.wait_for_loading))});
-  }
-  if (config.failed_after == 0) issues.push_back({"redis.failed_after", "must be >= 1, got 0"});
   if (config.cluster) {
     validate(*config.cluster, issues, "redis.cluster");
     // A cluster serves database 0 only, over TCP.
@@ -111,6 +100,17 @@ ClientConfig validated(ClientConfig config) {
       issues.push_back({"redis.unix_path", "a cluster is reached over TCP (cluster.nodes)"});
     }
   }
+  if (config.command_timeout < Duration::zero()) {
+    issues.push_back(
+        {"redis.command_timeout",
+         fmt::format("must be >= 0, got {}", format_duration(config.command_timeout))});
+  }
+  if (config.wait_for_loading < Duration::zero()) {
+    issues.push_back(
+        {"redis.wait_for_loading",
+         fmt::format("must be >= 0, got {}", format_duration(config.wait_for_loading))});
+  }
+  if (config.failed_after == 0) issues.push_back({"redis.failed_after", "must be >= 1, got 0"});
   if (!issues.empty()) throw ConfigError(std::move(issues));
   return config;
 }
@@ -131,14 +131,12 @@ Client::Client(asio::any_io_executor executor, ClientConfig config)
       executor_(std::move(executor)),
       clock_(config_.clock ? config_.clock : steady_clock()),
       pool_(executor_, config_.connection, config_.pool, clock_),
+      cluster_(config_.cluster ? std::make_unique<detail::ClusterRouter>(
+                                     executor_, config_.connection, config_.pool, *config_.cluster,
+                                     clock_, config_.command_timeout, config_.name)
+                               : nullptr),
       pipeline_(pipeline_config(config_, clock_)) {
-  if (config_.cluster) {
-    cluster_ = std::make_unique<detail::ClusterRouter>(executor_, config_.connection, config_.pool,
-                                                       *config_.cluster, clock_,
-                                                       config_.command_timeout, config_.name);
-  } else {
-    pool_.start_reaper();
-  }
+  pool_.start_reaper();
 }
 
 Client::~Client() { close(); }
@@ -149,9 +147,7 @@ void Client::close() noexcept {
   if (cluster_) cluster_->close();
 }
 
-asio::awaitable<Result<Value>> Client::attempt(const Command& command, Slot slot,
-                                               CallContext& context) {
-  if (cluster_) co_return co_await cluster_->execute(command, slot, &context);
+asio::awaitable<Result<Value>> Client::attempt(const Command& command, CallContext& context) {
   Result<std::shared_ptr<Connection>> connection = co_await pool_.shared();
   if (!connection) co_return connection.error();  // nothing was sent
   context.mark_sent();
@@ -174,7 +170,10 @@ asio::awaitable<Result<Value>> Client::execute(Command command) {
   Duration pause = 50ms;
   for (;;) {
     Result<Value> reply = co_await pipeline_.try_execute_async(
-        [&](CallContext& context) { return attempt(command, slot, context); }, options);
+        [&](CallContext& context) {
+          return cluster_ ? cluster_->execute(command, slot, &context) : attempt(command, context);
+        },
+        options);
     const bool loading = reply && reply->is_error() && reply->error_code() == errc::redis_loading;
     if (loading && clock_->now() + pause < give_up) {
       loading_waits_.fetch_add(1, std::memory_order_relaxed);
@@ -197,14 +196,7 @@ asio::awaitable<Value> Client::command(Command command) {
 }
 
 asio::awaitable<Result<std::vector<Value>>> Client::attempt_batch(
-    const std::vector<Command>& commands, const std::vector<Slot>& slots, CallContext& context) {
-  if (cluster_) {
-    // A transaction goes to one node as it is; a pipeline is split by node.
-    if (!commands.empty() && commands.front().name() == "MULTI") {
-      co_return co_await cluster_->execute_transaction(commands, slots.front(), context);
-    }
-    co_return co_await cluster_->execute_batch(commands, slots, context);
-  }
+    const std::vector<Command>& commands, CallContext& context) {
   Result<std::shared_ptr<Connection>> connection = co_await pool_.shared();
   if (!connection) co_return connection.error();
   context.mark_sent();
@@ -228,7 +220,11 @@ asio::awaitable<std::vector<Value>> Client::pipeline(std::vector<Command> comman
   std::vector<Value> replies;
   try {
     replies = co_await pipeline_.execute_async(
-        [&](CallContext& context) { return attempt_batch(commands, slots, context); }, options);
+        [&](CallContext& context) {
+          return cluster_ ? cluster_->execute_batch(commands, slots, context)
+                          : attempt_batch(commands, context);
+        },
+        options);
   } catch (const std::system_error& error) {
     record(error.code(), started);
     throw;
@@ -238,9 +234,9 @@ asio::awaitable<std::vector<Value>> Client::pipeline(std::vector<Command> comman
 }
 
 asio::awaitable<std::vector<Value>> Client::transaction(std::vector<Command> commands) {
-  // On a cluster every command must go to the same slot; the slot leads the list (MULTI).
-  std::vector<Slot> slots(1);
-  if (cluster_) slots.front() = co_await cluster_->common_slot(commands, "MULTI");
+  // On a cluster every command must go to the same slot.
+  Slot slot;
+  if (cluster_) slot = co_await cluster_->common_slot(commands, "MULTI");
   std::vector<Command> batch;
   batch.reserve(commands.size() + 2);
   batch.push_back(make_command("MULTI"));
@@ -253,7 +249,12 @@ asio::awaitable<std::vector<Value>> Client::transaction(std::vector<Command> com
   std::vector<Value> replies;
   try {
     replies = co_await pipeline_.execute_async(
-        [&](CallContext& context) { return attempt_batch(batch, slots, context); }, options);
+        [&](CallContext& context) {
+          // On a cluster the transaction goes, whole, to the master of its slot.
+          return cluster_ ? cluster_->execute_transaction(batch, slot, context)
+                          : attempt_batch(batch, context);
+        },
+        options);
   } catch (const std::system_error& error) {
     record(error.code(), started);
     throw;

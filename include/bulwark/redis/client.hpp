@@ -45,10 +45,6 @@
 
 namespace bulwark::redis {
 
-namespace detail {
-class ClusterRouter;
-}
-
 struct ClientConfig {
   /// Names the client in errors, events and metrics (e.g. "redis.sessions").
   std::string name = "redis";
@@ -146,6 +142,10 @@ struct ScanPage {
 
 /// True for commands that never change data (GET, HGETALL, SCAN, PING, ...): safe to resend.
 [[nodiscard]] bool is_read_only(std::string_view command_name) noexcept;
+
+namespace detail {
+class ClusterRouter;
+}
 
 class Client {
  public:
@@ -394,11 +394,14 @@ class Client {
   boost::asio::awaitable<void> load(const Script& script);
 
  private:
-  using Slot = std::optional<std::uint16_t>;
-  boost::asio::awaitable<Result<Value>> attempt(const Command& command, Slot slot,
-                                                CallContext& context);
+  boost::asio::awaitable<Result<Value>> attempt(const Command& command, CallContext& context);
   boost::asio::awaitable<Result<std::vector<Value>>> attempt_batch(
-      const std::vector<Command>& commands, const std::vector<Slot>& slots, CallContext& context);
+      const std::vector<Command>& commands, CallContext& context);
+  void record(const std::error_code& error, std::chrono::steady_clock::time_point started) noexcept;
+  [[noreturn]] void throw_reply_error(const Value& reply, std::string_view operation) const;
+
+  // Redis Cluster (src/redis/client.cpp, detail/cluster_router.hpp).
+  using Slot = std::optional<std::uint16_t>;
   // The pool to lease a connection for `keys` from: the server's, or on a cluster the pool of
   // the master of their slot (throws `invalid_argument` when they span slots).
   boost::asio::awaitable<Pool*> pool_for_keys(std::span<const std::string> keys,
@@ -407,8 +410,6 @@ class Client {
   // pipeline), for what runs on every master (SCAN of the whole keyspace, SCRIPT LOAD).
   boost::asio::awaitable<std::vector<Pool*>> master_pools(std::string_view operation);
   boost::asio::awaitable<Value> on_pool(Pool& pool, Command command, std::string_view operation);
-  void record(const std::error_code& error, std::chrono::steady_clock::time_point started) noexcept;
-  [[noreturn]] void throw_reply_error(const Value& reply, std::string_view operation) const;
 
   ClientConfig config_;
   boost::asio::any_io_executor executor_;

@@ -61,6 +61,56 @@ void read_url(YamlMap& section, bool top_level, redis::ConnectionConfig& connect
   }
 }
 
+void read_cluster(YamlMap& section, redis::ClientConfig& client);
+
+// Keys shared by `redis` and a database's map.
+void read_client(YamlMap& section, bool top_level, redis::ClientConfig& client) {
+  redis::ConnectionConfig& connection = client.connection;
+  read_url(section, top_level, connection);
+  if (section.string("host", connection.host, "connection.host")) connection.unix_path.clear();
+  section.integer("port", connection.port, "connection.port");
+  if (!top_level) section.integer("db", connection.database, "connection.database");
+  section.string("username", connection.username, "connection.username");
+  section.secret("password", connection.password, "connection.password");
+  section.string("client_name", connection.client_name, "connection.client_name");
+  section.choice("protocol", connection.protocol, protocols, "connection.protocol");
+  section.duration("connect_timeout", connection.connect_timeout, "connection.connect_timeout");
+  section.integer("max_pending_commands", connection.max_pending_commands,
+                  "connection.max_pending_commands");
+
+  YamlMap tls = section.map("tls", "connection.tls");
+  tls.boolean("enabled", connection.tls.enabled);
+  tls.boolean("verify", connection.tls.verify_peer, "connection.tls.verify_peer");
+  tls.string("ca_file", connection.tls.ca_file);
+  tls.string("cert_file", connection.tls.cert_file);
+  tls.string("key_file", connection.tls.key_file);
+  tls.string("server_name", connection.tls.server_name);
+  tls.finish();
+
+  YamlMap keepalive = section.map("keepalive", "connection.keepalive");
+  keepalive.boolean("enabled", connection.keepalive.enabled);
+  keepalive.duration("idle", connection.keepalive.idle);
+  keepalive.duration("interval", connection.keepalive.interval);
+  keepalive.integer("count", connection.keepalive.count);
+  keepalive.finish();
+
+  YamlMap pool = section.map("pool");
+  pool.integer("max_connections", client.pool.max_connections);
+  pool.integer("busy_threshold", client.pool.busy_threshold);
+  pool.duration("acquire_timeout", client.pool.acquire_timeout);
+  pool.duration("health_check_interval", client.pool.health_check_interval);
+  pool.duration("max_idle_time", client.pool.max_idle_time);
+  pool.finish();
+
+  read_cluster(section, client);
+
+  section.duration("command_timeout", client.command_timeout);
+  section.duration("wait_for_loading", client.wait_for_loading);
+  section.integer("failed_after", client.failed_after);
+  read_policies(section, client.retry, client.circuit_breaker, client.bulkhead,
+                client.rate_limiter);
+}
+
 // One entry of `cluster.nodes`: "host:port", or several separated by commas (so that one
 // variable, `${REDIS_CLUSTER_NODES}`, can hold the whole list).
 void read_node(YamlMap& cluster, const YAML::Node& node, std::string_view key,
@@ -114,54 +164,6 @@ void read_cluster(YamlMap& section, redis::ClientConfig& client) {
     cluster.duration("retry_window", config.retry_window);
   }
   cluster.finish();
-}
-
-// Keys shared by `redis` and a database's map.
-void read_client(YamlMap& section, bool top_level, redis::ClientConfig& client) {
-  redis::ConnectionConfig& connection = client.connection;
-  read_url(section, top_level, connection);
-  if (section.string("host", connection.host, "connection.host")) connection.unix_path.clear();
-  section.integer("port", connection.port, "connection.port");
-  if (!top_level) section.integer("db", connection.database, "connection.database");
-  section.string("username", connection.username, "connection.username");
-  section.secret("password", connection.password, "connection.password");
-  section.string("client_name", connection.client_name, "connection.client_name");
-  section.choice("protocol", connection.protocol, protocols, "connection.protocol");
-  section.duration("connect_timeout", connection.connect_timeout, "connection.connect_timeout");
-  section.integer("max_pending_commands", connection.max_pending_commands,
-                  "connection.max_pending_commands");
-
-  YamlMap tls = section.map("tls", "connection.tls");
-  tls.boolean("enabled", connection.tls.enabled);
-  tls.boolean("verify", connection.tls.verify_peer, "connection.tls.verify_peer");
-  tls.string("ca_file", connection.tls.ca_file);
-  tls.string("cert_file", connection.tls.cert_file);
-  tls.string("key_file", connection.tls.key_file);
-  tls.string("server_name", connection.tls.server_name);
-  tls.finish();
-
-  YamlMap keepalive = section.map("keepalive", "connection.keepalive");
-  keepalive.boolean("enabled", connection.keepalive.enabled);
-  keepalive.duration("idle", connection.keepalive.idle);
-  keepalive.duration("interval", connection.keepalive.interval);
-  keepalive.integer("count", connection.keepalive.count);
-  keepalive.finish();
-
-  YamlMap pool = section.map("pool");
-  pool.integer("max_connections", client.pool.max_connections);
-  pool.integer("busy_threshold", client.pool.busy_threshold);
-  pool.duration("acquire_timeout", client.pool.acquire_timeout);
-  pool.duration("health_check_interval", client.pool.health_check_interval);
-  pool.duration("max_idle_time", client.pool.max_idle_time);
-  pool.finish();
-
-  read_cluster(section, client);
-
-  section.duration("command_timeout", client.command_timeout);
-  section.duration("wait_for_loading", client.wait_for_loading);
-  section.integer("failed_after", client.failed_after);
-  read_policies(section, client.retry, client.circuit_breaker, client.bulkhead,
-                client.rate_limiter);
 }
 
 void add_database(const std::string& name, redis::ClientConfig client, Origins recorded,
