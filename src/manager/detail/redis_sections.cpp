@@ -14,6 +14,9 @@ constexpr std::array<Named<redis::Protocol>, 2> protocols = {{
     {"resp2", redis::Protocol::resp2},
 }};
 
+// `cluster`: the seed nodes of a Redis Cluster (below, after the keys it sits among).
+void read_cluster(YamlMap& section, redis::ClientConfig& client);
+
 // The fields a URL sets: the whole endpoint, so that a database on another server inherits
 // nothing of the first server's address or credentials.
 constexpr std::array<std::string_view, 9> url_fields = {
@@ -60,8 +63,6 @@ void read_url(YamlMap& section, bool top_level, redis::ConnectionConfig& connect
     apply_url(section, url->value, "", connection);
   }
 }
-
-void read_cluster(YamlMap& section, redis::ClientConfig& client);
 
 // Keys shared by `redis` and a database's map.
 void read_client(YamlMap& section, bool top_level, redis::ClientConfig& client) {
