@@ -213,6 +213,16 @@ TEST_F(ClusterTest, MovedAfterASlotMigratedRefreshesTheMap) {
   EXPECT_LE(moved, 2U);
   run(client->set(key, "after"));
   EXPECT_EQ(cluster().node(to).cli({"GET", key}), "after");
+
+  // A transaction sent to the old master is refused while queueing (MOVED, then EXECABORT:
+  // nothing ran) and sent again, whole, to the new one.
+  const std::size_t third = (to + 1) % cluster().size();
+  ASSERT_EQ(cluster().move_slot(slot, third), to);
+  const auto replies =
+      run(client->transaction({make_command("SET", key, "in-tx"), make_command("GET", key)}));
+  ASSERT_EQ(replies.size(), 2U);
+  EXPECT_EQ(replies[1].as_string(), "in-tx");
+  EXPECT_EQ(cluster().node(third).cli({"GET", key}), "in-tx");
 }
 
 TEST_F(ClusterTest, AskWhileASlotIsHalfMigrated) {
@@ -233,6 +243,12 @@ TEST_F(ClusterTest, AskWhileASlotIsHalfMigrated) {
   EXPECT_EQ(cluster().node(to).cli({"CLUSTER", "COUNTKEYSINSLOT", std::to_string(slot)}), "6");
   // ASK changes no map: the source still gets asked first.
   EXPECT_GE(stat_of(cluster().node(to), "asking", "calls"), 6U);
+  // In a pipeline, the commands the source redirects are sent again on their own.
+  std::vector<Command> gets;
+  for (const std::string& key : keys) gets.push_back(make_command("GET", key));
+  const std::vector<Value> piped = run(client->pipeline(std::move(gets)));
+  ASSERT_EQ(piped.size(), keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) EXPECT_EQ(piped[i].as_string(), keys[i] + "-value");
 
   // A multi-key command over keys on both sides is TRYAGAIN until the migration ends.
   std::thread finisher([&] {

@@ -45,8 +45,13 @@ RedisCluster::RedisCluster(std::size_t masters) {
   options.extra_args = {
       "--cluster-enabled",      "yes",  "--cluster-config-file",           "nodes.conf",
       "--cluster-node-timeout", "5000", "--cluster-require-full-coverage", "yes"};
-  for (std::size_t i = 0; i < masters; ++i)
-    nodes_.push_back(std::make_unique<RedisServer>(options));
+  for (std::size_t i = 0; i < masters; ++i) {
+    // The bus port defaults to the port + 10000, which does not exist for ports above 55535:
+    // name a free one.
+    RedisServerOptions node = options;
+    node.extra_args.insert(node.extra_args.end(), {"--cluster-port", std::to_string(free_port())});
+    nodes_.push_back(std::make_unique<RedisServer>(node));
+  }
   std::string create = "redis-cli --cluster create";
   for (const std::string& address : addresses()) create += " " + address;
   create += " --cluster-replicas 0 --cluster-yes";
