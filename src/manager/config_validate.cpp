@@ -67,6 +67,16 @@ std::vector<ConfigIssue> redis_client_issues(const redis::ClientConfig& client) 
   std::vector<ConfigIssue> raw;
   redis::validate(client.connection, raw, "connection");
   redis::validate(client.pool, raw, "pool");
+  if (client.cluster) {
+    redis::validate(*client.cluster, raw, "cluster");
+    if (client.connection.database != 0) {
+      raw.push_back({"connection.database",
+                     fmt::format("must be 0 with a cluster, got {}", client.connection.database)});
+    }
+    if (!client.connection.unix_path.empty()) {
+      raw.push_back({"connection.unix_path", "a cluster is reached over TCP (cluster.nodes)"});
+    }
+  }
   if (client.connection.database > max_redis_database) {
     raw.push_back({"connection.database", fmt::format("must be 0-{}, got {}", max_redis_database,
                                                       client.connection.database)});

@@ -1,6 +1,7 @@
 #include "bulwark/redis/client.hpp"
 
 #include "bulwark/resilience/detail/async_sleep.hpp"
+#include "redis/detail/cluster_router.hpp"
 
 #include <fmt/format.h>
 
@@ -88,6 +89,17 @@ ClientConfig validated(ClientConfig config) {
   std::vector<ConfigIssue> issues;
   validate(config.connection, issues, "redis");
   validate(config.pool, issues, "redis.pool");
+  if (config.cluster) {
+    validate(*config.cluster, issues, "redis.cluster");
+    // A cluster serves database 0 only, over TCP.
+    if (config.connection.database != 0) {
+      issues.push_back({"redis.database", fmt::format("must be 0 with a cluster, got {}",
+                                                      config.connection.database)});
+    }
+    if (!config.connection.unix_path.empty()) {
+      issues.push_back({"redis.unix_path", "a cluster is reached over TCP (cluster.nodes)"});
+    }
+  }
   if (config.command_timeout < Duration::zero()) {
     issues.push_back(
         {"redis.command_timeout",
@@ -119,6 +131,10 @@ Client::Client(asio::any_io_executor executor, ClientConfig config)
       executor_(std::move(executor)),
       clock_(config_.clock ? config_.clock : steady_clock()),
       pool_(executor_, config_.connection, config_.pool, clock_),
+      cluster_(config_.cluster ? std::make_unique<detail::ClusterRouter>(
+                                     executor_, config_.connection, config_.pool, *config_.cluster,
+                                     clock_, config_.command_timeout, config_.name)
+                               : nullptr),
       pipeline_(pipeline_config(config_, clock_)) {
   pool_.start_reaper();
 }
@@ -128,6 +144,7 @@ Client::~Client() { close(); }
 void Client::close() noexcept {
   closed_.store(true, std::memory_order_release);
   pool_.close();
+  if (cluster_) cluster_->close();
 }
 
 asio::awaitable<Result<Value>> Client::attempt(const Command& command, CallContext& context) {
@@ -150,13 +167,18 @@ asio::awaitable<Result<Value>> Client::execute(Command command) {
       is_read_only(command.name()) ? Idempotency::idempotent : Idempotency::non_idempotent;
   options.classify_result = classify_reply;
   const auto started = std::chrono::steady_clock::now();
+  Slot slot;
+  if (cluster_) slot = co_await cluster_->slot_of(command, command.name());
 
   // LOADING means the server did not run the command, so even a write may be sent again.
   const Clock::time_point give_up = clock_->now() + config_.wait_for_loading;
   Duration pause = 50ms;
   for (;;) {
     Result<Value> reply = co_await pipeline_.try_execute_async(
-        [&](CallContext& context) { return attempt(command, context); }, options);
+        [&](CallContext& context) {
+          return cluster_ ? cluster_->execute(command, slot, &context) : attempt(command, context);
+        },
+        options);
     const bool loading = reply && reply->is_error() && reply->error_code() == errc::redis_loading;
     if (loading && clock_->now() + pause < give_up) {
       loading_waits_.fetch_add(1, std::memory_order_relaxed);
@@ -194,10 +216,20 @@ asio::awaitable<std::vector<Value>> Client::pipeline(std::vector<Command> comman
   options.idempotency =
       all_read_only(commands) ? Idempotency::idempotent : Idempotency::non_idempotent;
   const auto started = std::chrono::steady_clock::now();
+  std::vector<Slot> slots(commands.size());
+  if (cluster_) {
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+      slots[i] = co_await cluster_->slot_of(commands[i], "pipeline");
+    }
+  }
   std::vector<Value> replies;
   try {
     replies = co_await pipeline_.execute_async(
-        [&](CallContext& context) { return attempt_batch(commands, context); }, options);
+        [&](CallContext& context) {
+          return cluster_ ? cluster_->execute_batch(commands, slots, context)
+                          : attempt_batch(commands, context);
+        },
+        options);
   } catch (const std::system_error& error) {
     record(error.code(), started);
     throw;
@@ -207,6 +239,9 @@ asio::awaitable<std::vector<Value>> Client::pipeline(std::vector<Command> comman
 }
 
 asio::awaitable<std::vector<Value>> Client::transaction(std::vector<Command> commands) {
+  // On a cluster every command must go to the same slot.
+  Slot slot;
+  if (cluster_) slot = co_await cluster_->common_slot(commands, "MULTI");
   std::vector<Command> batch;
   batch.reserve(commands.size() + 2);
   batch.push_back(make_command("MULTI"));
@@ -219,7 +254,12 @@ asio::awaitable<std::vector<Value>> Client::transaction(std::vector<Command> com
   std::vector<Value> replies;
   try {
     replies = co_await pipeline_.execute_async(
-        [&](CallContext& context) { return attempt_batch(batch, context); }, options);
+        [&](CallContext& context) {
+          // On a cluster the transaction goes, whole, to the master of its slot.
+          return cluster_ ? cluster_->execute_transaction(batch, slot, context)
+                          : attempt_batch(batch, context);
+        },
+        options);
   } catch (const std::system_error& error) {
     record(error.code(), started);
     throw;
@@ -243,7 +283,8 @@ asio::awaitable<std::optional<std::vector<Value>>> Client::watch(
   if (closed_.load(std::memory_order_acquire))
     throw Error(errc::shutting_down, {config_.name, "WATCH", 0});
   const auto started = std::chrono::steady_clock::now();
-  Result<Lease> lease = co_await pool_.exclusive();
+  Pool* pool = co_await pool_for_keys(keys, "WATCH");
+  Result<Lease> lease = co_await pool->exclusive();
   if (!lease) throw_error(lease.error(), {config_.name, "WATCH", 0});
   Connection& connection = lease->connection();
   // The connection is WATCHing or inside MULTI until EXEC/UNWATCH; if anything goes wrong it must
@@ -277,6 +318,40 @@ asio::awaitable<std::optional<std::vector<Value>>> Client::watch(
   co_return std::vector<Value>(exec.elements().begin(), exec.elements().end());
 }
 
+asio::awaitable<Pool*> Client::pool_for_keys(std::span<const std::string> keys,
+                                             std::string_view operation) {
+  if (!cluster_) co_return &pool_;
+  const std::vector<std::string_view> views(keys.begin(), keys.end());
+  const Slot slot = cluster_->slot_of_keys(views, operation);
+  Result<Pool*> pool = co_await cluster_->pool_for(slot);
+  if (!pool) throw_error(pool.error(), {config_.name, std::string(operation), 0});
+  co_return *pool;
+}
+
+asio::awaitable<std::vector<Pool*>> Client::master_pools(std::string_view operation) {
+  Result<std::vector<Pool*>> pools = co_await cluster_->master_pools();
+  if (!pools) throw_error(pools.error(), {config_.name, std::string(operation), 0});
+  co_return std::move(*pools);
+}
+
+asio::awaitable<Value> Client::on_pool(Pool& pool, Command command, std::string_view operation) {
+  if (closed_.load(std::memory_order_acquire)) {
+    throw Error(errc::shutting_down, {config_.name, std::string(operation), 0});
+  }
+  const auto started = std::chrono::steady_clock::now();
+  Result<std::shared_ptr<Connection>> connection = co_await pool.shared();
+  Result<Value> reply = make_error_code(errc::cancelled);
+  if (connection) {
+    reply = co_await (*connection)->execute(std::move(command), config_.command_timeout);
+  } else {
+    reply = connection.error();
+  }
+  record(reply ? std::error_code() : reply.error(), started);
+  if (!reply) throw_error(reply.error(), {config_.name, std::string(operation), 1});
+  if (reply->is_error()) throw_reply_error(*reply, operation);
+  co_return std::move(*reply);
+}
+
 void Client::record(const std::error_code& error,
                     std::chrono::steady_clock::time_point started) noexcept {
   commands_.fetch_add(1, std::memory_order_relaxed);
@@ -304,6 +379,8 @@ HealthState Client::health() const noexcept {
     if (breaker_health != HealthState::healthy) return breaker_health;
   }
   if (failures >= config_.failed_after) return HealthState::failed;
+  // A cluster whose slot map cannot be fetched cannot route a single command.
+  if (cluster_ && cluster_->map_failed()) return HealthState::failed;
   if (failures > 0) return HealthState::degraded;
   return HealthState::healthy;
 }
@@ -311,7 +388,8 @@ HealthState Client::health() const noexcept {
 ClientStats Client::stats() const noexcept {
   return {commands_.load(std::memory_order_relaxed), errors_.load(std::memory_order_relaxed),
           loading_waits_.load(std::memory_order_relaxed),
-          consecutive_failures_.load(std::memory_order_relaxed), pool_.stats()};
+          consecutive_failures_.load(std::memory_order_relaxed),
+          cluster_ ? cluster_->stats() : pool_.stats()};
 }
 
 }  // namespace bulwark::redis

@@ -173,6 +173,21 @@ Command with_pairs(std::string_view name, std::string_view key,
   return command;
 }
 
+Command scan_command(std::uint64_t cursor, const ScanOptions& options) {
+  Command cmd("SCAN");
+  cmd.arg(cursor);
+  if (!options.match.empty()) cmd.arg("MATCH").arg(options.match);
+  if (options.count != 0) cmd.arg("COUNT").arg(options.count);
+  if (!options.type.empty()) cmd.arg("TYPE").arg(options.type);
+  return cmd;
+}
+
+ScanPage scan_page(const std::string& client, const Value& reply) {
+  const Expect expect(client, "SCAN");
+  if (reply.type() != Type::array || reply.size() != 2) expect.mismatch(reply, "[cursor, keys]");
+  return ScanPage{expect.cursor(reply.at(0)), expect.strings(reply.at(1))};
+}
+
 }  // namespace
 
 // Strings and counters.
@@ -447,7 +462,8 @@ asio::awaitable<std::optional<std::pair<std::string, std::string>>> Client::blpo
   cmd.arg(keys).arg(static_cast<double>(milliseconds_up(timeout)) / 1000.0);
 
   const auto started = std::chrono::steady_clock::now();
-  Result<Lease> lease = co_await pool_.exclusive();
+  Pool* pool = co_await pool_for_keys(keys, operation);
+  Result<Lease> lease = co_await pool->exclusive();
   if (!lease) {
     record(lease.error(), started);
     throw_error(lease.error(), {config_.name, std::string(operation), 0});
@@ -598,20 +614,28 @@ asio::awaitable<std::vector<std::string>> Client::zrangebyscore(std::string_view
 // Iteration.
 
 asio::awaitable<ScanPage> Client::scan(std::uint64_t cursor, ScanOptions options) {
-  Command cmd("SCAN");
-  cmd.arg(cursor);
-  if (!options.match.empty()) cmd.arg("MATCH").arg(options.match);
-  if (options.count != 0) cmd.arg("COUNT").arg(options.count);
-  if (!options.type.empty()) cmd.arg("TYPE").arg(options.type);
-  const Value reply = co_await command(std::move(cmd));
-  const Expect expect(config_.name, "SCAN");
-  if (reply.type() != Type::array || reply.size() != 2) expect.mismatch(reply, "[cursor, keys]");
-  co_return ScanPage{expect.cursor(reply.at(0)), expect.strings(reply.at(1))};
+  const Value reply = co_await command(scan_command(cursor, options));
+  co_return scan_page(config_.name, reply);
 }
 
 asio::awaitable<std::vector<std::string>> Client::scan_all(ScanOptions options) {
   std::vector<std::string> keys;
   std::unordered_set<std::string> seen;
+  if (cluster_) {
+    // Each master holds its own keys: scan them all, one after the other.
+    for (Pool* pool : co_await master_pools("SCAN")) {
+      std::uint64_t cursor = 0;
+      do {
+        const Value reply = co_await on_pool(*pool, scan_command(cursor, options), "SCAN");
+        ScanPage page = scan_page(config_.name, reply);
+        for (std::string& key : page.keys) {
+          if (seen.insert(key).second) keys.push_back(std::move(key));
+        }
+        cursor = page.cursor;
+      } while (cursor != 0);
+    }
+    co_return keys;
+  }
   std::uint64_t cursor = 0;
   do {
     ScanPage page = co_await scan(cursor, options);
@@ -646,11 +670,20 @@ asio::awaitable<Value> Client::eval(const Script& script, std::span<const std::s
 }
 
 asio::awaitable<void> Client::load(const Script& script) {
-  const Value reply = co_await command(make_command("SCRIPT", "LOAD", script.source()));
-  const std::string sha1 = Expect(config_.name, "SCRIPT").string(reply);
-  if (sha1 != script.sha1()) {
-    Expect(config_.name, "SCRIPT").mismatch(reply, fmt::format("the SHA1 {}", script.sha1()));
+  const auto check = [&](const Value& reply) {
+    const std::string sha1 = Expect(config_.name, "SCRIPT").string(reply);
+    if (sha1 != script.sha1()) {
+      Expect(config_.name, "SCRIPT").mismatch(reply, fmt::format("the SHA1 {}", script.sha1()));
+    }
+  };
+  if (cluster_) {
+    // Every master caches its own scripts.
+    for (Pool* pool : co_await master_pools("SCRIPT")) {
+      check(co_await on_pool(*pool, make_command("SCRIPT", "LOAD", script.source()), "SCRIPT"));
+    }
+    co_return;
   }
+  check(co_await command(make_command("SCRIPT", "LOAD", script.source())));
 }
 
 }  // namespace bulwark::redis

@@ -153,4 +153,20 @@ std::size_t Command::encoded_size() const noexcept {
   return 1 + detail::format_unsigned(arg_count_, buffer).size() + 2 + body_.size();
 }
 
+std::vector<std::string_view> Command::arguments() const {
+  // The body is only ever written by `write_bulk`: "$<length>\r\n<bytes>\r\n" per argument.
+  std::vector<std::string_view> out;
+  out.reserve(arg_count_);
+  const std::string_view body = body_;
+  std::size_t at = 0;
+  while (at < body.size()) {
+    const std::size_t line_end = body.find('\r', at);
+    std::size_t length = 0;
+    std::from_chars(body.data() + at + 1, body.data() + line_end, length);
+    out.push_back(body.substr(line_end + 2, length));
+    at = line_end + 2 + length + 2;
+  }
+  return out;
+}
+
 }  // namespace bulwark::redis

@@ -9,6 +9,13 @@
 /// its dataset (`LOADING`) is waited out, polling with backoff for up to `wait_for_loading`;
 /// such replies do not count against the circuit breaker.
 ///
+/// With `ClientConfig::cluster` set, the client talks to a Redis Cluster: each command goes to
+/// the master that serves its keys' slot, over that node's own pool, and MOVED, ASK, TRYAGAIN
+/// and CLUSTERDOWN are handled inside one attempt (see bulwark/redis/cluster.hpp). A command
+/// whose keys span slots is refused before anything is sent: `command()`, `execute()`,
+/// `pipeline()`, `transaction()`, `watch()`, `blpop()` and `eval()` throw
+/// `Error(invalid_argument)` naming each key's slot.
+///
 /// Error replies: `command()` throws `bulwark::Error` for them (`redis_error`, or the specific
 /// code of LOADING/BUSY/TRYAGAIN/MASTERDOWN) with the server's message; `execute()` returns
 /// them as values and fails only for transport, pool and resilience errors.
@@ -18,6 +25,7 @@
 
 #include "bulwark/core/call_observer.hpp"
 #include "bulwark/core/health.hpp"
+#include "bulwark/redis/cluster.hpp"
 #include "bulwark/redis/pool.hpp"
 #include "bulwark/redis/script.hpp"
 #include "bulwark/resilience/pipeline.hpp"
@@ -27,6 +35,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -58,6 +67,10 @@ struct ClientConfig {
   /// Consecutive failed commands after which health reports `failed` even while the breaker is
   /// still closed; >= 1.
   std::uint32_t failed_after = 3;
+  /// Set to talk to a Redis Cluster (see bulwark/redis/cluster.hpp): `connection` then gives the
+  /// settings every node shares (credentials, TLS, timeouts; its host and port are not used, its
+  /// `database` must be 0), and `pool` the limits of each node's pool. Absent = one server.
+  std::optional<ClusterConfig> cluster{};
   /// Time source for the pipeline, the pool and loading waits; null = `steady_clock()`.
   std::shared_ptr<Clock> clock{};
   /// Told of every completed command, pipeline and transaction (metrics); empty = nothing is
@@ -71,6 +84,7 @@ struct ClientStats {
                                ///< or a LOADING/BUSY/TRYAGAIN/MASTERDOWN reply).
   std::uint64_t loading_waits = 0;  ///< Times a command waited for the server to finish loading.
   std::uint32_t consecutive_failures = 0;
+  /// On a cluster, every node's pool added up.
   PoolStats pool{};
 };
 
@@ -129,6 +143,10 @@ struct ScanPage {
 /// True for commands that never change data (GET, HGETALL, SCAN, PING, ...): safe to resend.
 [[nodiscard]] bool is_read_only(std::string_view command_name) noexcept;
 
+namespace detail {
+class ClusterRouter;
+}
+
 class Client {
  public:
   /// Validates the whole config (throws `ConfigError` listing every problem); connects lazily.
@@ -171,7 +189,11 @@ class Client {
   [[nodiscard]] ClientStats stats() const noexcept;
   [[nodiscard]] const std::string& name() const noexcept { return config_.name; }
   [[nodiscard]] const ClientConfig& config() const noexcept { return config_; }
+  /// The pool of a single server. On a cluster each node has its own pool (see `stats().pool`)
+  /// and this one is never used.
   [[nodiscard]] Pool& pool() noexcept { return pool_; }
+  /// True when the client talks to a Redis Cluster (`config().cluster`).
+  [[nodiscard]] bool is_cluster() const noexcept { return cluster_ != nullptr; }
   /// The resilience pipeline (breaker, retry) for stats, events and manual control.
   [[nodiscard]] bulwark::Pipeline& resilience() noexcept { return pipeline_; }
   [[nodiscard]] boost::asio::any_io_executor executor() const noexcept { return executor_; }
@@ -378,10 +400,22 @@ class Client {
   void record(const std::error_code& error, std::chrono::steady_clock::time_point started) noexcept;
   [[noreturn]] void throw_reply_error(const Value& reply, std::string_view operation) const;
 
+  // Redis Cluster (src/redis/client.cpp, detail/cluster_router.hpp).
+  using Slot = std::optional<std::uint16_t>;
+  // The pool to lease a connection for `keys` from: the server's, or on a cluster the pool of
+  // the master of their slot (throws `invalid_argument` when they span slots).
+  boost::asio::awaitable<Pool*> pool_for_keys(std::span<const std::string> keys,
+                                              std::string_view operation);
+  // Cluster only: every master's pool, and one command on a given pool (no redirections, no
+  // pipeline), for what runs on every master (SCAN of the whole keyspace, SCRIPT LOAD).
+  boost::asio::awaitable<std::vector<Pool*>> master_pools(std::string_view operation);
+  boost::asio::awaitable<Value> on_pool(Pool& pool, Command command, std::string_view operation);
+
   ClientConfig config_;
   boost::asio::any_io_executor executor_;
   std::shared_ptr<Clock> clock_;
   Pool pool_;
+  std::unique_ptr<detail::ClusterRouter> cluster_;
   bulwark::Pipeline pipeline_;
   std::atomic<bool> closed_{false};
   std::atomic<std::uint64_t> commands_{0};

@@ -29,6 +29,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "bulwark/redis/value.hpp"
 
@@ -149,6 +150,9 @@ class Command {
   [[nodiscard]] std::string bytes() const;
   /// Size of the encoded command in bytes.
   [[nodiscard]] std::size_t encoded_size() const noexcept;
+  /// Every argument as sent, the name first (as given, not upper-cased): views into this
+  /// command, valid while it lives unmodified. Used to find a command's keys (Redis Cluster).
+  [[nodiscard]] std::vector<std::string_view> arguments() const;
 
   friend bool operator==(const Command& a, const Command& b) noexcept {
     return a.arg_count_ == b.arg_count_ && a.body_ == b.body_;

@@ -1,5 +1,7 @@
 #include "manager/detail/redis_sections.hpp"
 
+#include "manager/detail/env_expand.hpp"
+
 #include <fmt/format.h>
 
 #include <array>
@@ -11,6 +13,9 @@ constexpr std::array<Named<redis::Protocol>, 2> protocols = {{
     {"resp3", redis::Protocol::resp3},
     {"resp2", redis::Protocol::resp2},
 }};
+
+// `cluster`: the seed nodes of a Redis Cluster (below, after the keys it sits among).
+void read_cluster(YamlMap& section, redis::ClientConfig& client);
 
 // The fields a URL sets: the whole endpoint, so that a database on another server inherits
 // nothing of the first server's address or credentials.
@@ -98,11 +103,68 @@ void read_client(YamlMap& section, bool top_level, redis::ClientConfig& client) 
   pool.duration("max_idle_time", client.pool.max_idle_time);
   pool.finish();
 
+  read_cluster(section, client);
+
   section.duration("command_timeout", client.command_timeout);
   section.duration("wait_for_loading", client.wait_for_loading);
   section.integer("failed_after", client.failed_after);
   read_policies(section, client.retry, client.circuit_breaker, client.bulkhead,
                 client.rate_limiter);
+}
+
+// One entry of `cluster.nodes`: "host:port", or several separated by commas (so that one
+// variable, `${REDIS_CLUSTER_NODES}`, can hold the whole list).
+void read_node(YamlMap& cluster, const YAML::Node& node, std::string_view key,
+               std::vector<std::string>& nodes) {
+  LoadContext& context = cluster.context();
+  const std::string path = cluster.path_of(key);
+  if (!node.IsScalar()) {
+    context.add_issue(path, fmt::format("expected host:port, got {}", describe_node(node)));
+    return;
+  }
+  if (!context.charge(node.Scalar().size() + 1)) return;
+  Expansion expansion = expand_environment(node.Scalar(), context.environment());
+  context.note_variables(expansion.used);
+  if (expansion.error) {
+    context.add_issue(path, *expansion.error);
+    return;
+  }
+  for (const std::string& name : expansion.missing) {
+    context.add_issue(path, fmt::format("environment variable {} is not set", name));
+  }
+  std::string_view rest = expansion.value;
+  while (!rest.empty()) {
+    const std::size_t comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.empty()) continue;
+    cluster.record(fmt::format("{}", key), fmt::format("cluster.nodes[{}]", nodes.size()));
+    nodes.emplace_back(item);
+  }
+}
+
+void read_cluster(YamlMap& section, redis::ClientConfig& client) {
+  YamlMap cluster = section.map("cluster");
+  if (cluster.present()) {
+    redis::ClusterConfig& config = client.cluster ? *client.cluster : client.cluster.emplace();
+    const YAML::Node nodes = cluster.get("nodes");
+    if (nodes.IsDefined()) {
+      config.nodes.clear();
+      if (nodes.IsSequence()) {
+        for (std::size_t i = 0; i < nodes.size(); ++i) {
+          read_node(cluster, nodes[i], fmt::format("nodes[{}]", i), config.nodes);
+        }
+      } else {
+        read_node(cluster, nodes, "nodes", config.nodes);
+      }
+    }
+    cluster.integer("max_redirects", config.max_redirects);
+    cluster.duration("refresh_interval", config.refresh_interval);
+    cluster.duration("retry_window", config.retry_window);
+  }
+  cluster.finish();
 }
 
 void add_database(const std::string& name, redis::ClientConfig client, Origins recorded,
