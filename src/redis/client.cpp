@@ -1,6 +1,7 @@
 #include "bulwark/redis/client.hpp"
 
 #include "bulwark/resilience/detail/async_sleep.hpp"
+#include "redis/detail/sentinel_follower.hpp"
 
 #include <fmt/format.h>
 
@@ -99,6 +100,12 @@ ClientConfig validated(ClientConfig config) {
          fmt::format("must be >= 0, got {}", format_duration(config.wait_for_loading))});
   }
   if (config.failed_after == 0) issues.push_back({"redis.failed_after", "must be >= 1, got 0"});
+  if (config.sentinel) {
+    validate(*config.sentinel, issues, "redis.sentinel");
+    if (!config.connection.unix_path.empty()) {
+      issues.push_back({"redis.unix_path", "a unix socket cannot be combined with sentinel"});
+    }
+  }
   if (!issues.empty()) throw ConfigError(std::move(issues));
   return config;
 }
@@ -120,6 +127,7 @@ Client::Client(asio::any_io_executor executor, ClientConfig config)
       clock_(config_.clock ? config_.clock : steady_clock()),
       pool_(executor_, config_.connection, config_.pool, clock_),
       pipeline_(pipeline_config(config_, clock_)) {
+  if (config_.sentinel) follow_sentinel();
   pool_.start_reaper();
 }
 
@@ -127,14 +135,18 @@ Client::~Client() { close(); }
 
 void Client::close() noexcept {
   closed_.store(true, std::memory_order_release);
+  if (sentinel_) sentinel_->close();
+  if (replica_pool_) replica_pool_->close();
   pool_.close();
 }
 
 asio::awaitable<Result<Value>> Client::attempt(const Command& command, CallContext& context) {
-  Result<std::shared_ptr<Connection>> connection = co_await pool_.shared();
+  Result<std::shared_ptr<Connection>> connection = co_await shared_connection(command.name());
   if (!connection) co_return connection.error();  // nothing was sent
   context.mark_sent();
-  co_return co_await (*connection)->execute(command, config_.command_timeout);
+  Result<Value> reply = co_await (*connection)->execute(command, config_.command_timeout);
+  if (sentinel_) inspect_reply(reply, **connection);
+  co_return reply;
 }
 
 asio::awaitable<Result<Value>> Client::execute(Command command) {
@@ -304,9 +316,12 @@ HealthState Client::health() const noexcept {
 }
 
 ClientStats Client::stats() const noexcept {
-  return {commands_.load(std::memory_order_relaxed), errors_.load(std::memory_order_relaxed),
-          loading_waits_.load(std::memory_order_relaxed),
-          consecutive_failures_.load(std::memory_order_relaxed), pool_.stats()};
+  ClientStats stats{commands_.load(std::memory_order_relaxed),
+                    errors_.load(std::memory_order_relaxed),
+                    loading_waits_.load(std::memory_order_relaxed),
+                    consecutive_failures_.load(std::memory_order_relaxed), pool_.stats()};
+  if (sentinel_) stats.sentinel = sentinel_->stats();
+  return stats;
 }
 
 }  // namespace bulwark::redis
