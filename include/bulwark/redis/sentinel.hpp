@@ -83,6 +83,10 @@ struct SentinelStats {
   std::uint64_t role_mismatches = 0;
   /// Sentinels that could not be reached or refused to answer.
   std::uint64_t sentinel_failures = 0;
+  /// Why the last search for the master failed (each sentinel's answer, or the node that could
+  /// not be reached); empty until one failed. Errors of commands carry only their code, this the
+  /// story. Never holds a password.
+  std::string last_error{};
 };
 
 /// Asks the sentinels in order for the address of `config.master_name`'s master: the first

@@ -128,12 +128,18 @@ SentinelStats SentinelFollower::stats() const {
   {
     std::lock_guard lock(mutex_);
     if (master_) stats.master = to_string(*master_);
+    stats.last_error = last_error_;
   }
   stats.discoveries = discoveries_.load(std::memory_order_relaxed);
   stats.switches = switches_.load(std::memory_order_relaxed);
   stats.role_mismatches = role_mismatches_.load(std::memory_order_relaxed);
   stats.sentinel_failures = sentinel_failures_.load(std::memory_order_relaxed);
   return stats;
+}
+
+void SentinelFollower::note_failure(std::string why) {
+  std::lock_guard lock(mutex_);
+  last_error_ = std::move(why);
 }
 
 asio::awaitable<Endpoint> SentinelFollower::discover() {
@@ -177,13 +183,19 @@ asio::awaitable<std::shared_ptr<Connection>> SentinelFollower::connect_master(
     if (cached) {
       target = *cached;
     } else {
-      target = co_await discover();
+      try {
+        target = co_await discover();
+      } catch (const Error& error) {
+        note_failure(error.what());
+        throw;
+      }
     }
     std::shared_ptr<Connection> connection;
     bool unreachable = false;
     try {
       connection = co_await connect_checked(executor, config, target, Role::master);
     } catch (const Error& error) {
+      note_failure(error.what());
       // The sentinels' own answer cannot be reached: nothing better to try.
       if (!cached) throw;
       unreachable = true;
@@ -195,8 +207,10 @@ asio::awaitable<std::shared_ptr<Connection>> SentinelFollower::connect_master(
     }
     forget(target);
   }
-  throw Error(make_error_code(errc::connect_failed), {},
-              fmt::format("no master for \"{}\" ({})", config_.master_name, last_failure));
+  Error failed(make_error_code(errc::connect_failed), {},
+               fmt::format("no master for \"{}\" ({})", config_.master_name, last_failure));
+  note_failure(failed.what());
+  throw failed;
 }
 
 asio::awaitable<std::shared_ptr<Connection>> SentinelFollower::connect_replica(

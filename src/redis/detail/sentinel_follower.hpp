@@ -60,6 +60,7 @@ class SentinelFollower : public std::enable_shared_from_this<SentinelFollower> {
   // Forgets `master` if it is still the one known, so the next connection asks the sentinels.
   void forget(const Endpoint& master);
   [[nodiscard]] std::optional<Endpoint> known() const;
+  void note_failure(std::string why);
 
   boost::asio::any_io_executor executor_;
   const SentinelConfig config_;
@@ -75,6 +76,7 @@ class SentinelFollower : public std::enable_shared_from_this<SentinelFollower> {
   // Replicas are not asked for again before this, after none could be reached.
   std::chrono::steady_clock::time_point no_replica_until_{};
   std::size_t next_replica_ = 0;
+  std::string last_error_{};
 
   std::atomic<std::uint64_t> discoveries_{0};
   std::atomic<std::uint64_t> switches_{0};
