@@ -414,6 +414,25 @@ TEST_F(SentinelTest, ReadsGoToTheReplica) {
   client.close();
 }
 
+TEST_F(SentinelTest, ANodeInTheWrongRoleIsNotUsed) {
+  SentinelTopology topology;
+  Loop loop;
+  // The replica turns master behind the sentinels' back: they go on listing it as a replica
+  // until their next look at it (up to ten seconds).
+  ASSERT_EQ(topology.first_replica().cli({"REPLICAOF", "NO", "ONE"}), "OK");
+  ClientConfig config = sentinel_client(topology);
+  config.sentinel->use_replicas_for_reads = true;
+  Client client(loop.executor(), config);
+  loop.run(client.command("SET", "k", "from-master"));
+  // The ROLE check refuses the "replica", so the read is served by the master.
+  EXPECT_EQ(loop.run(client.get("k")), std::optional<std::string>("from-master"));
+  EXPECT_EQ(topology.first_replica().cli({"GET", "k"}), "");
+  const ClientStats stats = client.stats();
+  ASSERT_TRUE(stats.sentinel);
+  EXPECT_GE(stats.sentinel->role_mismatches, 1u);
+  client.close();
+}
+
 TEST_F(SentinelTest, BadConfigurationIsRefusedUpFront) {
   Loop loop;
   ClientConfig config;
