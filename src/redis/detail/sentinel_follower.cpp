@@ -55,6 +55,12 @@ void SentinelFollower::attach(Pool& master, Pool* replicas) {
           return self->connect_replica(std::move(executor), std::move(config));
         });
   }
+  {
+    // Before the subscriptions: a switch they report must find the pools.
+    std::lock_guard lock(mutex_);
+    master_pool_ = &master;
+    replica_pool_ = replicas;
+  }
   std::vector<std::unique_ptr<Subscriber>> subscribers;
   for (const Endpoint& node : config_.nodes) {
     auto subscriber = std::make_unique<Subscriber>(executor_, sentinel_connection(config_, node));
@@ -66,8 +72,10 @@ void SentinelFollower::attach(Pool& master, Pool* replicas) {
     subscribers.push_back(std::move(subscriber));
   }
   std::lock_guard lock(mutex_);
-  master_pool_ = &master;
-  replica_pool_ = replicas;
+  if (closed_) {
+    for (auto& subscriber : subscribers) subscriber->close();
+    return;
+  }
   subscribers_ = std::move(subscribers);
 }
 
