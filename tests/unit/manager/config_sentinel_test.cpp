@@ -126,8 +126,7 @@ redis:
   url: unix:///run/redis.sock
   sentinel: {master: m, nodes: [a:1]}
 )");
-  EXPECT_TRUE(has_issue(issues, "redis.sentinel", "unix socket"))
-      << listing(issues);
+  EXPECT_TRUE(has_issue(issues, "redis.sentinel", "unix socket")) << listing(issues);
 }
 
 }  // namespace
