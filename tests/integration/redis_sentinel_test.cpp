@@ -8,8 +8,10 @@
 // A write followed by `WAIT 1 0` that returned 1 was on the replica before it was acknowledged to
 // the writer: those must all survive (strict zero loss). Writes without WAIT are counted and
 // their loss is reported, not asserted. Writes the new master acknowledged must all be there.
+#include "bulwark/manager/client_manager.hpp"
 #include "bulwark/redis/client.hpp"
 #include "bulwark/redis/sentinel.hpp"
+#include "bulwark/redis/sync_client.hpp"
 #include "support/chaos.hpp"
 #include "support/sentinel_topology.hpp"
 
@@ -431,6 +433,38 @@ TEST_F(SentinelTest, ANodeInTheWrongRoleIsNotUsed) {
   ASSERT_TRUE(stats.sentinel);
   EXPECT_GE(stats.sentinel->role_mismatches, 1u);
   client.close();
+}
+
+TEST_F(SentinelTest, AManagerBuildsFollowingClientsFromYaml) {
+  SentinelTopologyOptions options;
+  options.sentinel_password = "sentinel-secret";
+  options.data_password = "data-secret";
+  SentinelTopology topology(options);
+  const std::string yaml =
+      fmt::format(R"(
+redis:
+  password: "${{DATA_PASSWORD}}"
+  sentinel:
+    master: mymaster
+    nodes: ["127.0.0.1:{}", "127.0.0.1:{}", "127.0.0.1:{}"]
+    password: "${{SENTINEL_PASSWORD}}"
+  databases:
+    cache: 2
+)",
+                  topology.sentinel_port(0), topology.sentinel_port(1), topology.sentinel_port(2));
+  const std::map<std::string, std::string, std::less<>> variables = {
+      {"DATA_PASSWORD", "data-secret"}, {"SENTINEL_PASSWORD", "sentinel-secret"}};
+  const Environment environment = [&](std::string_view name) -> std::optional<std::string> {
+    const auto found = variables.find(name);
+    if (found == variables.end()) return std::nullopt;
+    return found->second;
+  };
+  ClientManager manager(parse_config(yaml, environment, "sentinel.yaml"));
+  auto cache = manager.redis_sync("cache");
+  cache->set("from-yaml", "yes");
+  EXPECT_EQ(topology.first_master().cli({"-n", "2", "GET", "from-yaml"}), "yes");
+  EXPECT_EQ(manager.check_now_blocking().find("cache")->state, HealthState::healthy);
+  manager.stop();
 }
 
 TEST_F(SentinelTest, BadConfigurationIsRefusedUpFront) {
