@@ -90,6 +90,14 @@ std::vector<ConfigIssue> redis_client_issues(const redis::ClientConfig& client) 
                    fmt::format("must be >= 0, got {}", format_duration(client.wait_for_loading))});
   }
   if (client.failed_after == 0) raw.push_back({"failed_after", "must be >= 1, got 0"});
+  if (client.sentinel) {
+    redis::validate(*client.sentinel, raw, "sentinel");
+    if (!client.connection.unix_path.empty()) {
+      raw.push_back({"sentinel",
+                     "cannot be combined with a unix socket (the sentinels name TCP "
+                     "addresses)"});
+    }
+  }
   if (client.retry) Retry::validate(*client.retry, raw, "retry");
   if (client.rate_limiter) RateLimiter::validate(*client.rate_limiter, raw, "rate_limiter");
   check_policies(client.circuit_breaker, client.bulkhead, raw);

@@ -2,6 +2,7 @@
 
 #include "bulwark/resilience/detail/async_sleep.hpp"
 #include "redis/detail/cluster_router.hpp"
+#include "redis/detail/sentinel_follower.hpp"
 
 #include <fmt/format.h>
 
@@ -111,6 +112,16 @@ ClientConfig validated(ClientConfig config) {
          fmt::format("must be >= 0, got {}", format_duration(config.wait_for_loading))});
   }
   if (config.failed_after == 0) issues.push_back({"redis.failed_after", "must be >= 1, got 0"});
+  if (config.sentinel) {
+    validate(*config.sentinel, issues, "redis.sentinel");
+    if (!config.connection.unix_path.empty()) {
+      issues.push_back({"redis.unix_path", "a unix socket cannot be combined with sentinel"});
+    }
+    if (config.cluster) {
+      issues.push_back({"redis.sentinel",
+                        "sentinel and cluster cannot be combined: a cluster fails over by itself"});
+    }
+  }
   if (!issues.empty()) throw ConfigError(std::move(issues));
   return config;
 }
@@ -136,6 +147,7 @@ Client::Client(asio::any_io_executor executor, ClientConfig config)
                                      clock_, config_.command_timeout, config_.name)
                                : nullptr),
       pipeline_(pipeline_config(config_, clock_)) {
+  if (config_.sentinel) follow_sentinel();
   pool_.start_reaper();
 }
 
@@ -143,15 +155,19 @@ Client::~Client() { close(); }
 
 void Client::close() noexcept {
   closed_.store(true, std::memory_order_release);
+  if (sentinel_) sentinel_->close();
+  if (replica_pool_) replica_pool_->close();
   pool_.close();
   if (cluster_) cluster_->close();
 }
 
 asio::awaitable<Result<Value>> Client::attempt(const Command& command, CallContext& context) {
-  Result<std::shared_ptr<Connection>> connection = co_await pool_.shared();
+  Result<std::shared_ptr<Connection>> connection = co_await shared_connection(command.name());
   if (!connection) co_return connection.error();  // nothing was sent
   context.mark_sent();
-  co_return co_await (*connection)->execute(command, config_.command_timeout);
+  Result<Value> reply = co_await (*connection)->execute(command, config_.command_timeout);
+  if (sentinel_) inspect_reply(reply, **connection);
+  co_return reply;
 }
 
 asio::awaitable<Result<Value>> Client::execute(Command command) {
@@ -386,10 +402,13 @@ HealthState Client::health() const noexcept {
 }
 
 ClientStats Client::stats() const noexcept {
-  return {commands_.load(std::memory_order_relaxed), errors_.load(std::memory_order_relaxed),
-          loading_waits_.load(std::memory_order_relaxed),
-          consecutive_failures_.load(std::memory_order_relaxed),
-          cluster_ ? cluster_->stats() : pool_.stats()};
+  ClientStats stats{commands_.load(std::memory_order_relaxed),
+                    errors_.load(std::memory_order_relaxed),
+                    loading_waits_.load(std::memory_order_relaxed),
+                    consecutive_failures_.load(std::memory_order_relaxed),
+                    cluster_ ? cluster_->stats() : pool_.stats()};
+  if (sentinel_) stats.sentinel = sentinel_->stats();
+  return stats;
 }
 
 }  // namespace bulwark::redis

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <deque>
 #include <mutex>
+#include <optional>
 
 namespace bulwark::redis {
 
@@ -28,6 +29,7 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
       : executor_(std::move(executor)),
         connection_config_(std::move(connection)),
         config_(pool),
+        health_check_timeout_(connection_config_.connect_timeout),
         clock_(clock ? std::move(clock) : steady_clock()) {}
 
   enum class Mode : std::uint8_t { shared, exclusive };
@@ -44,8 +46,11 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
           if (decision.check_health && !co_await healthy(*decision.connection)) continue;
           co_return std::move(decision.connection);
         }
-        case Action::open:
-          co_return co_await open(mode);
+        case Action::open: {
+          std::optional<Result<std::shared_ptr<Connection>>> opened = co_await open(mode);
+          if (!opened) continue;  // it reached an address the pool has moved away from
+          co_return std::move(*opened);
+        }
         case Action::wait: {
           if (!counted_wait) {
             waits_.fetch_add(1, std::memory_order_relaxed);
@@ -70,10 +75,50 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
         if (entry.connection == connection) {
           entry.leased = false;
           entry.last_used = clock_->now();
+          // Opened for an address the pool has left: the node may have changed roles since.
+          if (entry.generation != generation_) reusable = false;
         }
       }
     }
     if (!reusable) connection->close();
+    notify_all();
+  }
+
+  void set_connector(Connector connector) {
+    std::lock_guard lock(mutex_);
+    connector_ = std::move(connector);
+  }
+
+  bool retarget(std::string host, std::uint16_t port) {
+    {
+      std::lock_guard lock(mutex_);
+      if (closed_state_) return false;
+      if (connection_config_.host == host && connection_config_.port == port &&
+          connection_config_.unix_path.empty()) {
+        return false;
+      }
+      connection_config_.host = std::move(host);
+      connection_config_.port = port;
+      connection_config_.unix_path.clear();
+    }
+    refresh();
+    return true;
+  }
+
+  void refresh() {
+    std::vector<std::shared_ptr<Connection>> doomed;
+    {
+      std::lock_guard lock(mutex_);
+      if (closed_state_) return;
+      ++generation_;
+      std::erase_if(entries_, [&](Entry& entry) {
+        if (entry.leased) return false;  // closed when the lease ends (give_back)
+        doomed.push_back(std::move(entry.connection));
+        return true;
+      });
+    }
+    for (auto& connection : doomed) connection->close();
+    closed_.fetch_add(doomed.size(), std::memory_order_relaxed);
     notify_all();
   }
 
@@ -157,7 +202,10 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
     return stats;
   }
 
-  const ConnectionConfig& connection_config() const noexcept { return connection_config_; }
+  ConnectionConfig connection_config() const {
+    std::lock_guard lock(mutex_);
+    return connection_config_;
+  }
   const PoolConfig& config() const noexcept { return config_; }
 
  private:
@@ -167,6 +215,7 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
     std::shared_ptr<Connection> connection;
     bool leased = false;
     Clock::time_point last_used{};
+    std::uint64_t generation = 0;  // the pool's generation when it was opened
   };
 
   enum class Action : std::uint8_t { use, open, wait, fail };
@@ -228,41 +277,65 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
     closed_.fetch_add(before - entries_.size(), std::memory_order_relaxed);
   }
 
-  asio::awaitable<Result<std::shared_ptr<Connection>>> open(Mode mode) {
+  // The new connection, or why there is none; nullopt when it was opened for an address the
+  // pool has left meanwhile (the caller decides again).
+  asio::awaitable<std::optional<Result<std::shared_ptr<Connection>>>> open(Mode mode) {
+    ConnectionConfig config;
+    Connector connector;
+    std::uint64_t generation = 0;
+    {
+      std::lock_guard lock(mutex_);
+      config = connection_config_;
+      connector = connector_;
+      generation = generation_;
+    }
     std::shared_ptr<Connection> connection;
     std::error_code failure;
     try {
-      connection = co_await Connection::connect(executor_, connection_config_);
+      if (connector) {
+        connection = co_await connector(executor_, std::move(config));
+      } else {
+        connection = co_await Connection::connect(executor_, std::move(config));
+      }
     } catch (const Error& error) {
       failure = error.code();
     } catch (const boost::system::system_error& error) {
       failure = error.code();
     }
+    bool stale = false;
     {
       std::lock_guard lock(mutex_);
       --opening_;
-      if (connection && !closed_state_) {
-        entries_.push_back({connection, mode == Mode::exclusive, clock_->now()});
+      // A connector that moved the pool while opening this connection reached the new address.
+      stale = connection && generation != generation_ &&
+              !(connection->config().host == connection_config_.host &&
+                connection->config().port == connection_config_.port);
+      if (connection && !closed_state_ && !stale) {
+        entries_.push_back({connection, mode == Mode::exclusive, clock_->now(), generation_});
       }
     }
     notify_all();
     if (!connection) {
       connect_failures_.fetch_add(1, std::memory_order_relaxed);
-      co_return failure;
+      co_return Result<std::shared_ptr<Connection>>(failure);
     }
     if (is_closed()) {
       connection->close();
-      co_return make_error_code(errc::shutting_down);
+      co_return Result<std::shared_ptr<Connection>>(make_error_code(errc::shutting_down));
+    }
+    if (stale) {
+      connection->close();
+      co_return std::nullopt;
     }
     created_.fetch_add(1, std::memory_order_relaxed);
-    co_return connection;
+    co_return Result<std::shared_ptr<Connection>>(std::move(connection));
   }
 
   asio::awaitable<bool> healthy(Connection& connection) {
     bool ok = false;
     try {
-      Result<Value> pong = co_await with_timeout(connection.execute(make_command("PING")),
-                                                 connection_config_.connect_timeout);
+      Result<Value> pong =
+          co_await with_timeout(connection.execute(make_command("PING")), health_check_timeout_);
       ok = pong && !pong->is_error();
     } catch (const Error&) {
       ok = false;  // the PING timed out: the connection is poisoned and closes itself
@@ -300,9 +373,12 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
   asio::any_io_executor executor_;
   ConnectionConfig connection_config_;
   PoolConfig config_;
+  Duration health_check_timeout_;
   std::shared_ptr<Clock> clock_;
 
   mutable std::mutex mutex_;
+  Connector connector_{};
+  std::uint64_t generation_ = 0;
   std::vector<Entry> entries_;
   std::size_t opening_ = 0;
   bool closed_state_ = false;
@@ -370,9 +446,12 @@ std::size_t Pool::reap() { return core_->reap(); }
 void Pool::start_reaper() { core_->start_reaper(); }
 void Pool::close() noexcept { core_->close(); }
 PoolStats Pool::stats() const noexcept { return core_->stats(); }
-const ConnectionConfig& Pool::connection_config() const noexcept {
-  return core_->connection_config();
+ConnectionConfig Pool::connection_config() const { return core_->connection_config(); }
+void Pool::set_connector(Connector connector) { core_->set_connector(std::move(connector)); }
+bool Pool::retarget(std::string host, std::uint16_t port) {
+  return core_->retarget(std::move(host), port);
 }
+void Pool::refresh() { core_->refresh(); }
 const PoolConfig& Pool::config() const noexcept { return core_->config(); }
 
 }  // namespace bulwark::redis

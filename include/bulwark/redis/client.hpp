@@ -28,6 +28,7 @@
 #include "bulwark/redis/cluster.hpp"
 #include "bulwark/redis/pool.hpp"
 #include "bulwark/redis/script.hpp"
+#include "bulwark/redis/sentinel.hpp"
 #include "bulwark/resilience/pipeline.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -45,10 +46,18 @@
 
 namespace bulwark::redis {
 
+namespace detail {
+class SentinelFollower;
+}
+
 struct ClientConfig {
   /// Names the client in errors, events and metrics (e.g. "redis.sessions").
   std::string name = "redis";
   ConnectionConfig connection{};
+  /// Find the server through Redis Sentinel and follow its failovers (see sentinel.hpp); absent
+  /// = `connection`'s address. With it, `connection` still gives credentials, TLS, database and
+  /// limits of the data connections, but not their address.
+  std::optional<SentinelConfig> sentinel{};
   PoolConfig pool{};
   /// Limit of each attempt of a command; 0 = none. A command that times out poisons its
   /// connection (see `Connection`).
@@ -86,6 +95,8 @@ struct ClientStats {
   std::uint32_t consecutive_failures = 0;
   /// On a cluster, every node's pool added up.
   PoolStats pool{};
+  /// With `ClientConfig::sentinel`: the master followed and the failovers seen.
+  std::optional<SentinelStats> sentinel{};
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -397,6 +408,12 @@ class Client {
   boost::asio::awaitable<Result<Value>> attempt(const Command& command, CallContext& context);
   boost::asio::awaitable<Result<std::vector<Value>>> attempt_batch(
       const std::vector<Command>& commands, CallContext& context);
+  // Sentinel (src/redis/client_sentinel.cpp): the pool a command goes to, and what a reply says
+  // about the master.
+  void follow_sentinel();
+  boost::asio::awaitable<Result<std::shared_ptr<Connection>>> shared_connection(
+      std::string_view command_name);
+  void inspect_reply(const Result<Value>& reply, const Connection& connection);
   void record(const std::error_code& error, std::chrono::steady_clock::time_point started) noexcept;
   [[noreturn]] void throw_reply_error(const Value& reply, std::string_view operation) const;
 
@@ -422,6 +439,8 @@ class Client {
   std::atomic<std::uint64_t> errors_{0};
   std::atomic<std::uint64_t> loading_waits_{0};
   std::atomic<std::uint32_t> consecutive_failures_{0};
+  std::unique_ptr<Pool> replica_pool_;                  // Sentinel with replicas for reads
+  std::shared_ptr<detail::SentinelFollower> sentinel_;  // with ClientConfig::sentinel
 };
 
 }  // namespace bulwark::redis

@@ -13,6 +13,11 @@
 /// caller noticing. `reap()` (run periodically by `start_reaper`) closes connections idle longer
 /// than `max_idle_time`.
 ///
+/// Endpoint: by default connections go to `ConnectionConfig`'s address. A pool whose server is
+/// found at run time (Sentinel) is given a `Connector` that finds it, and `retarget()`ed when it
+/// moves: from then on, every connection opened for the previous address is dropped (idle ones
+/// at once, leased ones when they come back).
+///
 /// Thread-safety: every member may be called from any thread or coroutine at once.
 /// Lifetime: the pool must outlive its leases; `close()` before destroying it when calls may
 /// still be running.
@@ -27,6 +32,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 namespace bulwark::redis {
@@ -95,6 +101,12 @@ class Lease {
   std::shared_ptr<Connection> connection_;
 };
 
+/// Opens one connection for a pool from the pool's current `ConnectionConfig`; throws as
+/// `Connection::connect` does. A connector may connect elsewhere than `config` says (where a
+/// sentinel points) and check the node before handing it over.
+using Connector = std::function<boost::asio::awaitable<std::shared_ptr<Connection>>(
+    boost::asio::any_io_executor executor, ConnectionConfig config)>;
+
 class Pool {
  public:
   /// Validates both configs (throws `ConfigError`); opens nothing until first use.
@@ -112,6 +124,19 @@ class Pool {
   /// A connection for this caller alone until the lease ends. Errors as for `shared()`.
   boost::asio::awaitable<Result<Lease>> exclusive();
 
+  /// Replaces `Connection::connect` as the way connections are opened. Call before first use.
+  void set_connector(Connector connector);
+
+  /// New connections go to `host:port`. When that differs from the current address, every
+  /// connection opened before is dropped: the ones not leased are closed now (commands pending
+  /// on them fail with `connection_lost`), leased ones when their lease ends; a connection still
+  /// being opened is discarded unless it reached the new address. Returns whether the address
+  /// changed.
+  bool retarget(std::string host, std::uint16_t port);
+  /// Drops every connection as `retarget` does, keeping the address (the nodes behind it
+  /// changed roles).
+  void refresh();
+
   /// Closes connections idle longer than `max_idle_time`; returns how many.
   std::size_t reap();
   /// Runs `reap()` every `max_idle_time / 2` (at most every minute) until `close()`.
@@ -121,7 +146,8 @@ class Pool {
   void close() noexcept;
 
   [[nodiscard]] PoolStats stats() const noexcept;
-  [[nodiscard]] const ConnectionConfig& connection_config() const noexcept;
+  /// The configuration new connections are opened with (its address as last `retarget`ed).
+  [[nodiscard]] ConnectionConfig connection_config() const;
   [[nodiscard]] const PoolConfig& config() const noexcept;
 
  private:

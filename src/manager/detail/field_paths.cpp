@@ -26,8 +26,10 @@ constexpr std::array<Rename, 10> http_renames = {{
     {"rate_limiter", "rate_limit"},
 }};
 
-constexpr std::array<Rename, 4> redis_renames = {{
+constexpr std::array<Rename, 6> redis_renames = {{
     {"connection.database", "db"},
+    {"sentinel.master_name", "sentinel.master"},
+    {"sentinel.tls.verify_peer", "sentinel.tls.verify"},
     {"connection.tls.verify_peer", "tls.verify"},
     {"connection", ""},
     {"rate_limiter", "rate_limit"},

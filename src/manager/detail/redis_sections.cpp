@@ -64,6 +64,92 @@ void read_url(YamlMap& section, bool top_level, redis::ConnectionConfig& connect
   }
 }
 
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+// `nodes`: a list of "host:port", or one string of them separated by commas (which one
+// environment variable can hold: "${REDIS_SENTINELS}").
+void read_sentinel_nodes(YamlMap& sentinel, std::vector<redis::Endpoint>& nodes) {
+  const YAML::Node node = sentinel.get("nodes");
+  if (!node.IsDefined()) return;
+  sentinel.record("nodes", "sentinel.nodes");
+  LoadContext& context = sentinel.context();
+  const std::string path = sentinel.path_of("nodes");
+  std::vector<std::pair<std::string, std::string>> items;  // path, text
+  if (node.IsSequence()) {
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      const std::string item_path = fmt::format("{}[{}]", path, i);
+      if (!node[i].IsScalar()) {
+        context.add_issue(item_path,
+                          fmt::format("expected \"host:port\", got {}", describe_node(node[i])));
+        continue;
+      }
+      items.emplace_back(item_path, node[i].Scalar());
+    }
+  } else if (node.IsScalar()) {
+    items.emplace_back(path, node.Scalar());
+  } else {
+    context.add_issue(path,
+                      fmt::format("expected a list of \"host:port\", got {}", describe_node(node)));
+    return;
+  }
+  std::vector<redis::Endpoint> read;
+  for (const auto& [item_path, text] : items) {
+    if (!context.charge(text.size() + 1)) return;
+    Expansion expanded = expand_environment(text, context.environment());
+    context.note_variables(expanded.used);
+    if (expanded.error) {
+      context.add_issue(item_path, *expanded.error);
+      continue;
+    }
+    if (!expanded.missing.empty()) {
+      context.add_issue(
+          item_path, fmt::format("environment variable {} is not set", expanded.missing.front()));
+      continue;
+    }
+    std::string_view rest = expanded.value;
+    while (!rest.empty()) {
+      const std::size_t comma = rest.find(',');
+      const std::string_view piece = trim(rest.substr(0, comma));
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      if (piece.empty()) continue;
+      try {
+        read.push_back(redis::parse_sentinel_node(piece, item_path));
+      } catch (const ConfigError& error) {
+        for (const ConfigIssue& issue : error.issues())
+          context.add_issue(issue.path, issue.message);
+      }
+    }
+  }
+  nodes = std::move(read);
+}
+
+// `sentinel`: where the master is found. Absent = a fixed address.
+void read_sentinel(YamlMap& section, redis::ClientConfig& client) {
+  YamlMap sentinel = section.map("sentinel", "sentinel");
+  if (sentinel.present()) {
+    redis::SentinelConfig& config = client.sentinel ? *client.sentinel : client.sentinel.emplace();
+    sentinel.string("master", config.master_name, "sentinel.master_name");
+    read_sentinel_nodes(sentinel, config.nodes);
+    sentinel.string("username", config.username);
+    sentinel.secret("password", config.password);
+    sentinel.duration("timeout", config.timeout);
+    sentinel.boolean("use_replicas_for_reads", config.use_replicas_for_reads);
+    YamlMap tls = sentinel.map("tls", "sentinel.tls");
+    tls.boolean("enabled", config.tls.enabled);
+    tls.boolean("verify", config.tls.verify_peer, "sentinel.tls.verify_peer");
+    tls.string("ca_file", config.tls.ca_file);
+    tls.string("cert_file", config.tls.cert_file);
+    tls.string("key_file", config.tls.key_file);
+    tls.string("server_name", config.tls.server_name);
+    tls.finish();
+  }
+  sentinel.finish();
+}
+
 // Keys shared by `redis` and a database's map.
 void read_client(YamlMap& section, bool top_level, redis::ClientConfig& client) {
   redis::ConnectionConfig& connection = client.connection;
@@ -94,6 +180,8 @@ void read_client(YamlMap& section, bool top_level, redis::ClientConfig& client) 
   keepalive.duration("interval", connection.keepalive.interval);
   keepalive.integer("count", connection.keepalive.count);
   keepalive.finish();
+
+  read_sentinel(section, client);
 
   YamlMap pool = section.map("pool");
   pool.integer("max_connections", client.pool.max_connections);
