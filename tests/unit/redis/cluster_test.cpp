@@ -4,6 +4,7 @@
 #include "bulwark/redis/cluster.hpp"
 
 #include "bulwark/redis/client.hpp"
+#include "bulwark/redis/sentinel.hpp"
 #include "redis/detail/cluster_router.hpp"
 #include "redis/detail/command_keys.hpp"
 #include "redis/detail/slot_map.hpp"
@@ -93,6 +94,24 @@ TEST(ClusterConfigTest, ClientRefusesDatabaseOtherThanZero) {
   } catch (const ConfigError& error) {
     ASSERT_EQ(error.issues().size(), 1U);
     EXPECT_EQ(error.issues()[0].path, "redis.database");
+  }
+}
+
+TEST(ClusterConfigTest, ClientRefusesSentinelAndClusterTogether) {
+  boost::asio::io_context io;
+  ClientConfig config;
+  config.cluster = ClusterConfig{};
+  config.cluster->nodes = {"127.0.0.1:7000"};
+  config.sentinel = SentinelConfig{};
+  config.sentinel->master_name = "mymaster";
+  config.sentinel->nodes = {parse_sentinel_node("127.0.0.1:26379", "nodes[0]")};
+  try {
+    Client client(io.get_executor(), config);
+    FAIL();
+  } catch (const ConfigError& error) {
+    ASSERT_EQ(error.issues().size(), 1U);
+    EXPECT_EQ(error.issues()[0].path, "redis.sentinel");
+    EXPECT_THAT(error.issues()[0].message, testing::HasSubstr("cannot be combined"));
   }
 }
 
