@@ -166,10 +166,9 @@ int main(int argc, char** argv) {
               close_ms.size());
   const shared::SharedBreakerStats a = first.shared->stats();
   const shared::SharedBreakerStats b = second.shared->stats();
-  std::printf("published %llu, received %llu, dropped %llu\n",
-              static_cast<unsigned long long>(a.published),
-              static_cast<unsigned long long>(b.received),
-              static_cast<unsigned long long>(b.dropped));
+  std::printf(
+      "published %llu, received %llu, dropped %llu\n", static_cast<unsigned long long>(a.published),
+      static_cast<unsigned long long>(b.received), static_cast<unsigned long long>(b.dropped));
 
   first.shared.reset();
   second.shared.reset();

@@ -2,6 +2,7 @@
 
 #include "bulwark/observe/catalogue.hpp"
 #include "bulwark/observe/registry.hpp"
+#include "bulwark/shared/shared_breaker.hpp"
 #include "manager/client_metrics.hpp"
 
 #include <fmt/format.h>

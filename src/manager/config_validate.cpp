@@ -159,7 +159,7 @@ void check_shared_breaker(const std::optional<SharedBreakerSettings>& shared, bo
   }
   shared::SharedBreakerConfig breaker = shared->breaker;
   breaker.name = client_name;
-  shared::SharedBreaker::validate(breaker, issues, section);
+  shared::validate(breaker, issues, section);
 }
 
 void check_health(const HealthConfig& health, std::vector<ConfigIssue>& issues) {

@@ -76,29 +76,6 @@ enum class Gate : std::uint8_t { idle, requesting, granted, denied };
 
 }  // namespace
 
-void SharedBreaker::validate(const SharedBreakerConfig& config, std::vector<ConfigIssue>& issues,
-                             std::string_view path) {
-  const auto bad = [&](std::string_view field, std::string message) {
-    issues.push_back({fmt::format("{}.{}", path, field), std::move(message)});
-  };
-  if (config.name.empty()) bad("name", "must not be empty");
-  if (config.probing_instances < 1) {
-    bad("probing_instances", fmt::format("must be >= 1, got {}", config.probing_instances));
-  }
-  if (config.probe_lease < Duration::zero()) {
-    bad("probe_lease", fmt::format("must be >= 0, got {}", format_duration(config.probe_lease)));
-  }
-  if (config.instance_id.find('|') != std::string::npos) {
-    bad("instance_id", "must not contain '|'");
-  }
-  for (char c : config.channel) {
-    if (static_cast<unsigned char>(c) < 0x21) {
-      bad("channel", "must not contain spaces or control characters");
-      break;
-    }
-  }
-}
-
 struct SharedBreaker::Core : std::enable_shared_from_this<SharedBreaker::Core> {
   Core(std::shared_ptr<Coordinator> coordinator_in, SharedBreakerConfig config_in)
       : coordinator(std::move(coordinator_in)),
@@ -355,7 +332,7 @@ struct SharedBreaker::Core : std::enable_shared_from_this<SharedBreaker::Core> {
 
 SharedBreaker::SharedBreaker(std::shared_ptr<Coordinator> coordinator, SharedBreakerConfig config) {
   std::vector<ConfigIssue> issues;
-  validate(config, issues);
+  shared::validate(config, issues);
   if (!issues.empty()) throw ConfigError(std::move(issues));
   if (!coordinator) {
     throw ConfigError("circuit_breaker.database", "a shared breaker needs a Redis coordinator");

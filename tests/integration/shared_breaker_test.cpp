@@ -104,6 +104,9 @@ struct SharedBreakerTest : ::testing::Test {
       instance->coordinator->close();
     }
     instances.clear();
+    // Background work (a publication, a resynchronisation) ends with the closed connections;
+    // let it finish on the runtime rather than be torn down with it.
+    std::this_thread::sleep_for(50ms);
   }
 };
 

@@ -33,7 +33,7 @@
 #include "bulwark/core/secret.hpp"
 #include "bulwark/http/config.hpp"
 #include "bulwark/redis/client.hpp"
-#include "bulwark/shared/shared_breaker.hpp"
+#include "bulwark/shared/shared_breaker_config.hpp"
 
 #include <cstdint>
 #include <filesystem>

@@ -42,6 +42,7 @@
 #include "bulwark/core/error.hpp"
 #include "bulwark/resilience/circuit_breaker.hpp"
 #include "bulwark/shared/coordinator.hpp"
+#include "bulwark/shared/shared_breaker_config.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -51,23 +52,6 @@
 #include <vector>
 
 namespace bulwark::shared {
-
-struct SharedBreakerConfig {
-  /// The breaker's name in the fleet: instances that use the same name (and prefix) share it.
-  std::string name{};
-  /// Prefix of every Redis key, and of the default channel.
-  std::string key_prefix = "bulwark:";
-  /// Pub/sub channel of the transitions; empty = `<key_prefix>breaker:<name>`.
-  std::string channel{};
-  /// Instances that may probe (be HALF_OPEN) at once, fleet-wide; >= 1. The fleet then runs at
-  /// most `probing_instances * half_open_permitted_calls` probe calls at once.
-  std::uint32_t probing_instances = 1;
-  /// How long a probe slot is held before others may ask again; 0 = the breaker's
-  /// `max_half_open_duration`, or its `recovery_timeout` when that is 0 (at least 1 s).
-  Duration probe_lease = Duration::zero();
-  /// This instance's identity in messages; empty = `<hostname>-<pid>-<random>`. No `|`.
-  std::string instance_id{};
-};
 
 /// Counters of one shared breaker; every one only grows, except `coordinated`.
 struct SharedBreakerStats {
@@ -83,7 +67,8 @@ struct SharedBreakerStats {
 
 class SharedBreaker {
  public:
-  /// Validates `config` (`ConfigError`, paths `circuit_breaker.<field>`) and starts listening
+  /// Validates `config` (`ConfigError`, paths `circuit_breaker.<field>`; see `validate`) and
+  /// starts listening
   /// on its channel through `coordinator`.
   SharedBreaker(std::shared_ptr<Coordinator> coordinator, SharedBreakerConfig config);
   ~SharedBreaker();
@@ -104,10 +89,6 @@ class SharedBreaker {
   [[nodiscard]] const SharedBreakerConfig& config() const noexcept;
   /// The channel in use (`config().channel` or its default).
   [[nodiscard]] const std::string& channel() const noexcept;
-
-  /// Appends one issue per bad field, with paths `<path>.<field>`.
-  static void validate(const SharedBreakerConfig& config, std::vector<ConfigIssue>& issues,
-                       std::string_view path = "circuit_breaker");
 
   struct Core;
 

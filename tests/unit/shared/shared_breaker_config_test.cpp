@@ -1,4 +1,4 @@
-#include "bulwark/shared/shared_breaker.hpp"
+#include "bulwark/shared/shared_breaker_config.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,7 +12,7 @@ using namespace std::chrono_literals;
 
 std::vector<std::string> paths_of(const SharedBreakerConfig& config) {
   std::vector<ConfigIssue> issues;
-  SharedBreaker::validate(config, issues, "services.a.circuit_breaker");
+  validate(config, issues, "services.a.circuit_breaker");
   std::vector<std::string> paths;
   for (const auto& issue : issues) paths.push_back(issue.path + ": " + issue.message);
   return paths;
