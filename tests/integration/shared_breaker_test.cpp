@@ -154,6 +154,41 @@ TEST_F(SharedBreakerTest, OpenReachesEveryInstanceWithinThePropagationTarget) {
   ASSERT_TRUE(wait_for([&] { return server.cli({"EXISTS", "bulwark:breaker:payments"}) == "0"; }));
 }
 
+TEST_F(SharedBreakerTest, StaleMalformedAndOwnMessagesAreDropped) {
+  add_many(2, breaker_config());
+  wait_coordinated();
+  std::this_thread::sleep_for(50ms);
+  Instance& sender = *instances[0];
+  Instance& receiver = *instances[1];
+  sender.trip();  // epoch 1
+  ASSERT_TRUE(wait_for([&] { return receiver.breaker->state() == BreakerState::open; }));
+  sender.breaker->close();  // epoch 2
+  ASSERT_TRUE(wait_for([&] { return receiver.breaker->state() == BreakerState::closed; }));
+  const std::string channel = "bulwark:breaker:payments";
+
+  // Overtaken by the close: an "open" of epoch 1 delivered late changes nothing.
+  EXPECT_EQ(server.cli({"PUBLISH", channel, "v1|open|1|30000|instance-0"}), "2");
+  EXPECT_EQ(server.cli({"PUBLISH", channel, "not a breaker message"}), "2");
+  // Its own message, as if echoed: the receiver does not apply what it sent.
+  EXPECT_EQ(server.cli({"PUBLISH", channel, "v1|open|99|30000|instance-1"}), "2");
+  ASSERT_TRUE(wait_for([&] { return receiver.shared->stats().dropped >= 3; }));
+  EXPECT_EQ(receiver.breaker->state(), BreakerState::closed);
+
+  // The sender is another instance for that last one: it applied it (epoch 99).
+  ASSERT_TRUE(wait_for([&] { return sender.breaker->state() == BreakerState::open; }));
+
+  // A newer epoch from anybody else applies, and a manual override is left alone.
+  receiver.breaker->force_open();
+  EXPECT_EQ(server.cli({"PUBLISH", channel, "v1|closed|100|0|instance-7"}), "2");
+  ASSERT_TRUE(wait_for([&] { return sender.breaker->state() == BreakerState::closed; }));
+  ASSERT_TRUE(wait_for([&] { return receiver.shared->stats().received >= 3; }));
+  EXPECT_EQ(receiver.breaker->state(), BreakerState::forced_open);
+  EXPECT_EQ(server.cli({"PUBLISH", channel, "v1|open|101|20000|instance-7"}), "2");
+  ASSERT_TRUE(wait_for([&] { return sender.breaker->state() == BreakerState::open; }));
+  EXPECT_GT(sender.breaker->remaining_open_time(), 15s);
+  EXPECT_LE(sender.breaker->remaining_open_time(), 20s);
+}
+
 TEST_F(SharedBreakerTest, AnInstanceThatStartsLateAdoptsTheRecordedOutage) {
   add(breaker_config());
   wait_coordinated();
