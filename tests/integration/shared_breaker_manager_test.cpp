@@ -4,7 +4,9 @@
 #include "bulwark/manager/client_manager.hpp"
 
 #include "bulwark/observe/registry.hpp"
+#include "support/promtool.hpp"
 #include "support/redis_server.hpp"
+#include "support/require_tool.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -110,6 +112,11 @@ TEST(SharedBreakerManager, AnOutageSeenByOneInstanceOpensTheOthers) {
       << local_metrics;
   seen_by_second.close();
   EXPECT_TRUE(seen_by_second.try_acquire().has_value()) << "local state decides";
+
+  const auto promtool = test::find_promtool();
+  BULWARK_REQUIRE_TOOL(!promtool.empty(), "promtool not installed (Debian package prometheus)");
+  const test::PromtoolResult result = test::check_metrics(promtool, local_metrics);
+  EXPECT_EQ(result.exit_code, 0) << result.output << "\n" << local_metrics;
 }
 
 }  // namespace
