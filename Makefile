@@ -9,7 +9,7 @@ export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_f
 export CCACHE_DIR ?= $(HOME)/.cache/bulwark-ccache
 LAUNCHER := $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE),)
 
-.PHONY: deps test test-asan test-tsan fuzz bench-resilience bench-observe bench-redis bench-http bench-shared demo install format format-check consumer clean
+.PHONY: deps test test-asan test-tsan fuzz bench-resilience bench-observe bench-redis bench-http demo install format format-check consumer clean
 
 deps:
 	@bash scripts/deps.sh
@@ -81,6 +81,7 @@ bench-http: deps
 # reach another instance through a redis-server the program starts (p50/p99).
 # SHARED_BENCH_ARGS passes options (--calls N, --transitions N).
 SHARED_BENCH_ARGS ?=
+.PHONY: bench-shared
 bench-shared: deps
 	cmake --preset release $(LAUNCHER) >/dev/null
 	cmake --build --preset release -j $(JOBS) --target bench_shared

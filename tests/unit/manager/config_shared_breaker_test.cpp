@@ -86,7 +86,8 @@ redis:
   EXPECT_TRUE(
       has_issue(issues, "services.payments.circuit_breaker.probing_instances", "must be >= 1"))
       << listing(issues);
-  EXPECT_TRUE(has_issue(issues, "services.payments.circuit_breaker.probe_lease", "negative duration"))
+  EXPECT_TRUE(
+      has_issue(issues, "services.payments.circuit_breaker.probe_lease", "negative duration"))
       << listing(issues);
   EXPECT_TRUE(has_issue(issues, "services.payments.circuit_breaker.instance_id", "'|'"))
       << listing(issues);
