@@ -100,6 +100,16 @@ bench-http: deps
 	cmake --build --preset release -j $(JOBS) --target bench_http
 	./build/release/bench/bench_http $(HTTP_BENCH_ARGS)
 
+# A shared circuit breaker beside a local one (ns per call), and how long a transition takes to
+# reach another instance through a redis-server the program starts (p50/p99).
+# SHARED_BENCH_ARGS passes options (--calls N, --transitions N).
+SHARED_BENCH_ARGS ?=
+.PHONY: bench-shared
+bench-shared: deps
+	cmake --preset release $(LAUNCHER) >/dev/null
+	cmake --build --preset release -j $(JOBS) --target bench_shared
+	./build/release/bench/bench_shared $(SHARED_BENCH_ARGS)
+
 # `bulwark demo`: a real redis-server and an HTTP service the program starts, made slow, failing,
 # down and restarted while a live view shows what the clients do (about a minute). DEMO_ARGS passes
 # options (--duration 20s, --admin 127.0.0.1:9090).

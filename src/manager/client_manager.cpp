@@ -2,6 +2,7 @@
 
 #include "bulwark/observe/catalogue.hpp"
 #include "bulwark/observe/registry.hpp"
+#include "bulwark/shared/shared_breaker.hpp"
 #include "manager/client_metrics.hpp"
 
 #include <fmt/format.h>
@@ -71,6 +72,13 @@ redis::ClientConfig checker_config(const RedisDatabaseConfig& database,
   return config;
 }
 
+// The database a shared breaker coordinates through: the one it names, or the first.
+const RedisDatabaseConfig* coordination_database(const ManagerConfig& config,
+                                                 const SharedBreakerSettings& settings) {
+  if (!settings.database.empty()) return config.find_redis(settings.database);
+  return config.redis.empty() ? nullptr : &config.redis.front();
+}
+
 template <class Client>
 std::string breaker_name(const std::shared_ptr<Client>& client) {
   if (!client) return "none";
@@ -90,6 +98,9 @@ struct ClientManager::Impl {
     std::shared_ptr<Sync> sync;
     std::shared_ptr<Client> checker;
     std::shared_ptr<detail::ClientMetrics> metrics;
+    // Shares the client's breaker with the other instances (`circuit_breaker.shared`); null
+    // when it is local. Outlives rebuilds of the client: each new breaker is attached to it.
+    std::shared_ptr<shared::SharedBreaker> shared;
     // Recreation bookkeeping: the client failed since it was last built, and when it may be
     // rebuilt next.
     bool failed = false;
@@ -109,6 +120,8 @@ struct ClientManager::Impl {
   // manager is destroyed reads the entries' breakers and pools, so they must outlive it.
   std::map<std::string, std::shared_ptr<HttpEntry>, std::less<>> http;
   std::map<std::string, std::shared_ptr<RedisEntry>, std::less<>> redis;
+  // The Redis connections of shared state, one per database that carries some, by name.
+  std::map<std::string, std::shared_ptr<shared::Coordinator>, std::less<>> coordinators;
   std::unique_ptr<HealthMonitor> monitor;
   std::atomic<bool> stopped{false};
   std::atomic<bool> started{false};
@@ -131,6 +144,7 @@ struct ClientManager::Impl {
       entry->config = &service;
       entry->backoff = config.health.interval;
       entry->metrics = std::make_shared<detail::ClientMetrics>(registry, service.name);
+      entry->shared = share_breaker(service.shared_breaker, service.client.name);
       http.emplace(service.name, std::move(entry));
     }
     for (const RedisDatabaseConfig& database : config.redis) {
@@ -138,6 +152,7 @@ struct ClientManager::Impl {
       entry->config = &database;
       entry->backoff = config.health.interval;
       entry->metrics = std::make_shared<detail::ClientMetrics>(registry, database.name);
+      entry->shared = share_breaker(database.shared_breaker, database.client.name);
       redis.emplace(database.name, std::move(entry));
     }
     monitor = std::make_unique<HealthMonitor>(executor, config.health);
@@ -164,13 +179,59 @@ struct ClientManager::Impl {
     monitor->stop();
   }
 
+  std::shared_ptr<shared::SharedBreaker> share_breaker(
+      const std::optional<SharedBreakerSettings>& settings, const std::string& client_name) {
+    if (!settings) return nullptr;
+    const RedisDatabaseConfig* database = coordination_database(config, *settings);
+    if (database == nullptr) return nullptr;  // validation reported it
+    auto& coordinator = coordinators[database->name];
+    if (!coordinator) {
+      coordinator = std::make_shared<shared::Coordinator>(executor, database->client);
+    }
+    shared::SharedBreakerConfig breaker = settings->breaker;
+    breaker.name = client_name;
+    return std::make_shared<shared::SharedBreaker>(coordinator, std::move(breaker));
+  }
+
+  // The client's breaker follows the fleet's probe gate; once built, it is shared.
+  template <class ClientConfig>
+  static void gate(const std::shared_ptr<shared::SharedBreaker>& shared, ClientConfig& config) {
+    if (shared && config.circuit_breaker) config.circuit_breaker->probe_gate = shared->probe_gate();
+  }
+
+  template <class Client>
+  static void share(const std::shared_ptr<shared::SharedBreaker>& shared,
+                    const std::shared_ptr<Client>& client) {
+    if (!shared) return;
+    if (CircuitBreaker* breaker = client->resilience().circuit_breaker()) {
+      // Shares the client's ownership: the breaker lives inside the client.
+      shared->attach(std::shared_ptr<CircuitBreaker>(client, breaker));
+    }
+  }
+
   // Values that live in the clients and the monitor, read at each scrape.
   void register_gauges() {
     auto& breaker_state = registry->collected_gauge(observe::catalogue::circuit_breaker_state());
     auto& pool_connections = registry->collected_gauge(observe::catalogue::pool_connections());
     auto& health_state = registry->collected_gauge(observe::catalogue::health_state());
-    gauges = registry->add_collector([this, &breaker_state, &pool_connections,
-                                      &health_state](observe::CollectorSink& sink) {
+    auto& coordinated = registry->collected_gauge(observe::catalogue::shared_state_coordinated());
+    auto& shared_messages =
+        registry->collected_counter(observe::catalogue::shared_breaker_messages());
+    gauges = registry->add_collector([this, &breaker_state, &pool_connections, &health_state,
+                                      &coordinated,
+                                      &shared_messages](observe::CollectorSink& sink) {
+      const auto add_shared = [&](const std::string& name, const auto& entry) {
+        if (!entry->shared) return;
+        const shared::SharedBreakerStats stats = entry->shared->stats();
+        sink.add(coordinated, {name, "circuit_breaker"}, stats.coordinated ? 1.0 : 0.0);
+        sink.add(shared_messages, {name, "published"}, static_cast<double>(stats.published));
+        sink.add(shared_messages, {name, "publish_failed"},
+                 static_cast<double>(stats.publish_failures));
+        sink.add(shared_messages, {name, "received"}, static_cast<double>(stats.received));
+        sink.add(shared_messages, {name, "dropped"}, static_cast<double>(stats.dropped));
+      };
+      for (const auto& [name, entry] : http) add_shared(name, entry);
+      for (const auto& [name, entry] : redis) add_shared(name, entry);
       static constexpr std::array<std::string_view, 5> breaker_states = {
           "closed", "open", "half_open", "disabled", "forced_open"};
       static constexpr std::array<std::string_view, 3> health_states = {"healthy", "degraded",
@@ -227,16 +288,20 @@ struct ClientManager::Impl {
   std::shared_ptr<http::Client> build(HttpEntry& entry) {
     http::ClientConfig client_config = entry.config->client;
     client_config.on_call = entry.metrics->observer();
+    gate(entry.shared, client_config);
     auto client = std::make_shared<http::Client>(executor, std::move(client_config));
     entry.metrics->watch(client->resilience());
+    share(entry.shared, client);
     return client;
   }
 
   std::shared_ptr<redis::Client> build(RedisEntry& entry) {
     redis::ClientConfig client_config = entry.config->client;
     client_config.on_call = entry.metrics->observer();
+    gate(entry.shared, client_config);
     auto client = std::make_shared<redis::Client>(executor, std::move(client_config));
     entry.metrics->watch(client->resilience());
+    share(entry.shared, client);
     return client;
   }
 
@@ -259,6 +324,15 @@ struct ClientManager::Impl {
     std::lock_guard lock(sync_runtime_mutex);
     if (!sync_runtime) sync_runtime = std::make_unique<Runtime>(RuntimeOptions{.threads = 1});
     return *sync_runtime;
+  }
+
+  // "shared" or "local" for a shared breaker; nothing for a local one.
+  template <class E>
+  static std::function<std::string()> coordination_of(const std::shared_ptr<E>& entry) {
+    if (!entry->shared) return {};
+    return [shared = entry->shared] {
+      return std::string(shared->coordinated() ? "shared" : "local");
+    };
   }
 
   void add_checks() {
@@ -292,6 +366,7 @@ struct ClientManager::Impl {
         std::lock_guard lock(entry->mutex);
         return breaker_name(entry->client);
       };
+      target.coordination = coordination_of(entry);
       target.pool = [entry, max = service.client.pool.max_connections] {
         std::shared_ptr<http::Client> client;
         {
@@ -330,6 +405,7 @@ struct ClientManager::Impl {
         std::lock_guard lock(entry->mutex);
         return breaker_name(entry->client);
       };
+      target.coordination = coordination_of(entry);
       target.pool = [entry, max = database.client.pool.max_connections] {
         std::shared_ptr<redis::Client> client;
         {
@@ -438,6 +514,7 @@ struct ClientManager::Impl {
       if (entry->client) entry->client->close();
       if (entry->checker) entry->checker->close();
     }
+    for (auto& [name, coordinator] : coordinators) coordinator->close();
   }
 };
 

@@ -151,6 +151,35 @@ void check_database(const RedisDatabaseConfig& database, const Origins* origins,
   }
 }
 
+// A shared breaker needs a breaker, and a Redis database to coordinate through.
+void check_shared_breaker(const std::optional<SharedBreakerSettings>& shared, bool has_breaker,
+                          const std::string& client_name, const ManagerConfig& config,
+                          const std::string& path, std::vector<ConfigIssue>& issues) {
+  if (!shared) return;
+  const std::string section = path + ".circuit_breaker";
+  if (!has_breaker) {
+    issues.push_back(
+        {section + ".shared", "the circuit breaker is off: there is nothing to share"});
+  }
+  if (config.redis.empty()) {
+    issues.push_back({section + ".shared",
+                      "needs a Redis database to coordinate through; none is configured (add a "
+                      "`redis` section)"});
+  } else if (!shared->database.empty() && config.find_redis(shared->database) == nullptr) {
+    std::string names;
+    for (const RedisDatabaseConfig& database : config.redis) {
+      if (!names.empty()) names += ", ";
+      names += database.name;
+    }
+    issues.push_back(
+        {section + ".database", fmt::format("no Redis database named {} (configured: {})",
+                                            quote(shared->database), names)});
+  }
+  shared::SharedBreakerConfig breaker = shared->breaker;
+  breaker.name = client_name;
+  shared::validate(breaker, issues, section);
+}
+
 void check_health(const HealthConfig& health, std::vector<ConfigIssue>& issues) {
   if (health.interval <= Duration::zero()) {
     issues.push_back(
@@ -247,6 +276,16 @@ void validate_config(const ManagerConfig& config, std::vector<ConfigIssue>& issu
     const Origins* recorded =
         origins != nullptr && i < origins->redis.size() ? &origins->redis[i] : nullptr;
     check_database(config.redis[i], recorded, issues);
+  }
+  for (const HttpServiceConfig& service : config.services) {
+    check_shared_breaker(service.shared_breaker, service.client.circuit_breaker.has_value(),
+                         service.client.name, config, fmt::format("services.{}", service.name),
+                         issues);
+  }
+  for (const RedisDatabaseConfig& database : config.redis) {
+    check_shared_breaker(database.shared_breaker, database.client.circuit_breaker.has_value(),
+                         database.client.name, config,
+                         fmt::format("redis.databases.{}", database.name), issues);
   }
   check_names(config, issues);
   if (!config.admin.listen.empty() && !valid_listen_address(config.admin.listen)) {

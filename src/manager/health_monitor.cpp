@@ -72,6 +72,7 @@ struct HealthMonitor::State {
   ClientHealth refreshed(const Entry& entry) const {
     ClientHealth health = entry.health;
     if (entry.target.breaker_state) health.circuit_breaker_state = entry.target.breaker_state();
+    if (entry.target.coordination) health.coordination = entry.target.coordination();
     if (entry.target.pool) health.pool = entry.target.pool();
     health.state = derive(health.consecutive_failures, health.circuit_breaker_state,
                           config.max_consecutive_failures);

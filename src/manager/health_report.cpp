@@ -32,6 +32,7 @@ boost::json::value HealthReport::to_json() const {
     entry["optional"] = client.optional;
     entry["recreations"] = client.recreations;
     entry["pool"] = std::move(pool);
+    if (!client.coordination.empty()) entry["coordination"] = client.coordination;
     clients_json[client.name] = std::move(entry);
   }
   boost::json::object root;

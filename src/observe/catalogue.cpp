@@ -56,6 +56,22 @@ MetricOptions health_state() {
           .labels = {"client", "state"}};
 }
 
+MetricOptions shared_state_coordinated() {
+  return {.name = "bulwark_shared_state_coordinated",
+          .help =
+              "1 while the client's shared state is coordinated through Redis, 0 while it "
+              "falls back to local state.",
+          .labels = {"client", "kind"}};
+}
+
+MetricOptions shared_breaker_messages() {
+  return {.name = "bulwark_shared_breaker_messages_total",
+          .help =
+              "Shared circuit breaker transitions published, failed to publish, received "
+              "or dropped.",
+          .labels = {"client", "direction"}};
+}
+
 MetricOptions cache_hits() {
   return {.name = "bulwark_cache_hits_total",
           .help = "Cache lookups answered from the cache.",

@@ -207,7 +207,9 @@ struct CircuitBreaker::Impl {
           return reject(word, std::nullopt);
         case BreakerState::open: {
           const Clock::time_point now = clock_.coarse_now();
-          if (round >= max_transitions_per_call || !open_wait_over(now)) return reject(word, now);
+          if (round >= max_transitions_per_call || !open_wait_over(now) || !probe_permitted()) {
+            return reject(word, now);
+          }
           to_half_open(word, now);
           continue;
         }
@@ -378,6 +380,8 @@ struct CircuitBreaker::Impl {
     return now.time_since_epoch().count() >= open_until_ns_.load(std::memory_order_acquire);
   }
 
+  bool probe_permitted() const noexcept { return !config_.probe_gate || config_.probe_gate(); }
+
   bool half_open_expired(Clock::time_point now) const noexcept {
     const Duration limit = config_.max_half_open_duration;
     if (limit <= Duration::zero()) return false;
@@ -403,7 +407,7 @@ struct CircuitBreaker::Impl {
       if (round >= max_transitions_per_call) return state;
       if (state == BreakerState::open) {
         const Clock::time_point now = clock_.coarse_now();
-        if (!open_wait_over(now)) return state;
+        if (!open_wait_over(now) || !probe_permitted()) return state;
         to_half_open(word, now);
         continue;
       }
@@ -456,6 +460,12 @@ struct CircuitBreaker::Impl {
   }
 
   void enter_open(BreakerState from, Clock::time_point now) noexcept {
+    if (adopted_until_ns_) {
+      open_until_ns_.store(*adopted_until_ns_, std::memory_order_relaxed);
+      adopted_until_ns_.reset();
+      if (from != BreakerState::open) times_opened_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
     std::int64_t base = recovery_base_ns_.load(std::memory_order_relaxed);
     if (from == BreakerState::half_open) {
       const double grown = static_cast<double>(base) * config_.recovery_backoff;
@@ -484,6 +494,33 @@ struct CircuitBreaker::Impl {
     if (state_of(word) == to && to != BreakerState::closed) return;
     transition(
         word, to, clock_.coarse_now(), [&] { return std::string(reason); }, announce);
+  }
+
+  bool adopt_open(Duration wait, std::string_view reason) {
+    std::lock_guard lock(transition_mutex_);
+    const std::uint64_t word = word_.load(std::memory_order_acquire);
+    const BreakerState state = state_of(word);
+    if (state != BreakerState::closed && state != BreakerState::open &&
+        state != BreakerState::half_open) {
+      return false;
+    }
+    const Clock::time_point now = clock_.coarse_now();
+    adopted_until_ns_ =
+        saturating_add(now.time_since_epoch().count(), std::max<std::int64_t>(wait.count(), 0));
+    // Also from OPEN: a new generation, so that a thread that found the old wait over cannot
+    // move the breaker to HALF_OPEN with the stale word.
+    transition(word, BreakerState::open, now, [&] { return std::string(reason); });
+    adopted_until_ns_.reset();
+    return true;
+  }
+
+  bool adopt_closed(std::string_view reason) {
+    std::lock_guard lock(transition_mutex_);
+    const std::uint64_t word = word_.load(std::memory_order_acquire);
+    const BreakerState state = state_of(word);
+    if (state != BreakerState::open && state != BreakerState::half_open) return false;
+    return transition(word, BreakerState::closed, clock_.coarse_now(),
+                      [&] { return std::string(reason); });
   }
 
   Duration remaining_open_time() const noexcept {
@@ -572,6 +609,8 @@ struct CircuitBreaker::Impl {
   // Serialises transitions (never taken by permitting, recording or rejecting). Recursive so a
   // listener may call back into the breaker from the event of a transition.
   std::recursive_mutex transition_mutex_;
+  // The end of an adopted OPEN wait, for the transition in progress; guarded by the mutex.
+  std::optional<std::int64_t> adopted_until_ns_;
 };
 
 CircuitBreaker::CircuitBreaker(CircuitBreakerConfig config)
@@ -615,6 +654,11 @@ void CircuitBreaker::close() {
   impl_->force(BreakerState::closed, "closed manually", Announce::when_changed);
 }
 void CircuitBreaker::reset() { impl_->force(BreakerState::closed, "reset", Announce::always); }
+
+bool CircuitBreaker::adopt_open(Duration wait, std::string_view reason) {
+  return impl_->adopt_open(wait, reason);
+}
+bool CircuitBreaker::adopt_closed(std::string_view reason) { return impl_->adopt_closed(reason); }
 
 CircuitBreakerStats CircuitBreaker::stats() const noexcept { return impl_->stats(); }
 

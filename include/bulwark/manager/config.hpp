@@ -33,6 +33,7 @@
 #include "bulwark/core/secret.hpp"
 #include "bulwark/http/config.hpp"
 #include "bulwark/redis/client.hpp"
+#include "bulwark/shared/shared_breaker_config.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -53,6 +54,17 @@ struct HealthConfig {
   std::uint32_t max_consecutive_failures = 3;
 };
 
+/// `circuit_breaker: { shared: true, ... }`: the client's breaker is shared through Redis with
+/// every instance that configures the same client (docs/scale-out.md).
+struct SharedBreakerSettings {
+  /// The entry of `redis.databases` whose server carries the coordination; empty = the first
+  /// one in the file.
+  std::string database{};
+  /// Key prefix, channel, probing instances, probe lease, instance id. `name` is filled in with
+  /// the client's name by the manager.
+  shared::SharedBreakerConfig breaker{};
+};
+
 struct HttpServiceConfig {
   /// The service's name in `services` ("qdrant"); also the client's name.
   std::string name;
@@ -66,6 +78,8 @@ struct HttpServiceConfig {
   bool optional = false;
   /// False for an optional service whose secret is absent.
   bool available = true;
+  /// Set when the service's breaker is shared across instances.
+  std::optional<SharedBreakerSettings> shared_breaker{};
 };
 
 struct RedisDatabaseConfig {
@@ -74,6 +88,8 @@ struct RedisDatabaseConfig {
   std::string name;
   /// The complete client configuration (server, db number, pool, timeouts, resilience).
   redis::ClientConfig client;
+  /// Set when the database's breaker is shared across instances.
+  std::optional<SharedBreakerSettings> shared_breaker{};
 };
 
 struct AdminConfig {

@@ -46,6 +46,10 @@ struct ClientHealth {
   std::uint32_t consecutive_failures = 0;
   /// "closed", "open", "half_open", "disabled", "forced_open", or "none" (no breaker).
   std::string circuit_breaker_state = "none";
+  /// For a shared breaker (`circuit_breaker.shared`): "shared" while its state is shared
+  /// through Redis, "local" while Redis is unreachable and the breaker follows its local state
+  /// only. Empty for a breaker that is not shared.
+  std::string coordination{};
   /// Why the last check failed (empty when it passed). Never contains secrets.
   std::string last_error;
   /// Duration of the last check.
@@ -66,7 +70,7 @@ struct HealthReport {
   [[nodiscard]] const ClientHealth* find(std::string_view name) const noexcept;
   /// {"state": ..., "clients": {"<name>": {"state", "kind", "last_check",
   ///  "consecutive_failures", "circuit_breaker_state", "last_error", "latency_ms", "available",
-  ///  "optional", "recreations", "pool": {...}}}}
+  ///  "optional", "recreations", "pool": {...}, and "coordination" for a shared breaker}}}
   [[nodiscard]] boost::json::value to_json() const;
 };
 
@@ -90,6 +94,8 @@ class HealthMonitor {
     /// The client's breaker state name ("closed", ...), or "none". Read when the state is
     /// derived, so a breaker that opens between checks is seen at the next one.
     std::function<std::string()> breaker_state{};
+    /// "shared" or "local" for a shared breaker; empty = not shared.
+    std::function<std::string()> coordination{};
     /// Pool figures for the report.
     std::function<PoolSummary()> pool{};
     bool available = true;

@@ -57,6 +57,15 @@ namespace bulwark::observe::catalogue {
 /// others; `state` is `healthy`, `degraded` or `failed`.
 [[nodiscard]] MetricOptions health_state();
 
+/// Gauge `bulwark_shared_state_coordinated{client,kind}`: 1 while a client's shared state (kind
+/// "circuit_breaker", ...) is coordinated through Redis, 0 while it falls back to local state.
+[[nodiscard]] MetricOptions shared_state_coordinated();
+
+/// Counter `bulwark_shared_breaker_messages_total{client,direction}`: transitions of a shared
+/// breaker published, whose publication failed, received from other instances, or dropped (own,
+/// stale).
+[[nodiscard]] MetricOptions shared_breaker_messages();
+
 /// Counter `bulwark_cache_hits_total{client}`: lookups answered from the cache.
 [[nodiscard]] MetricOptions cache_hits();
 

@@ -140,6 +140,13 @@ struct CircuitBreakerConfig {
   std::shared_ptr<Clock> clock{};
   /// Source of the recovery jitter; null -> a randomly seeded `Random`.
   std::shared_ptr<Random> random{};
+  /// Asked once OPEN's wait is over, before the breaker moves to HALF_OPEN: false keeps it OPEN,
+  /// rejecting calls, and it is asked again at the next call (or `state()`). This is how a fleet
+  /// of instances bounds how many of them probe a service at once (`shared::SharedBreaker`
+  /// grants probes through Redis); null = always true. Called on the thread asking for a permit,
+  /// with no lock held, only while OPEN's wait is over; it must be quick, must not throw and must
+  /// not call into the breaker.
+  std::function<bool()> probe_gate{};
 };
 
 /// Something that happened to a breaker.
@@ -254,6 +261,16 @@ class CircuitBreaker {
   /// As `close()`, and publishes a "reset" event even when the breaker was already CLOSED.
   /// Totals in `stats()` are kept: they are counters.
   void reset();
+
+  /// Adopts a state learnt elsewhere, typically from another instance of the same service
+  /// (see `shared::SharedBreaker`). `adopt_open` moves CLOSED or HALF_OPEN to OPEN for exactly
+  /// `wait` (no backoff growth, no jitter: the sender already applied them), publishing a
+  /// `state_changed` event with `reason`; in OPEN it replaces the remaining wait, without an
+  /// event. `adopt_closed` moves OPEN or HALF_OPEN to CLOSED as `close()` does, with `reason`.
+  /// Both return false and change nothing in the other states: DISABLED and FORCED_OPEN are
+  /// manual overrides that a remote instance does not undo, and CLOSED is already closed.
+  bool adopt_open(Duration wait, std::string_view reason);
+  bool adopt_closed(std::string_view reason);
 
   [[nodiscard]] CircuitBreakerStats stats() const noexcept;
 

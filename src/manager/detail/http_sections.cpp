@@ -144,7 +144,7 @@ bool read_service(LoadContext& context, const std::string& name, const YAML::Nod
   read_headers(service, config.client);
   read_details(service, config);
   read_policies(service, config.client.retry, config.client.circuit_breaker, config.client.bulkhead,
-                config.client.rate_limiter);
+                config.client.rate_limiter, &config.shared_breaker);
   service.finish();
   fit_keepalive(config.client, origins);
   name_policies(config.client);

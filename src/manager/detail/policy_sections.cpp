@@ -102,6 +102,25 @@ void read_circuit_breaker(YamlMap& section, CircuitBreakerConfig& breaker) {
   section.duration("max_half_open_duration", breaker.max_half_open_duration);
 }
 
+// The sharing keys of a circuit breaker's section; `shared: false` (or no `shared`) keeps the
+// breaker local.
+void read_shared_breaker(YamlMap& section, std::optional<SharedBreakerSettings>& target) {
+  bool on = target.has_value();
+  SharedBreakerSettings settings = target ? *target : SharedBreakerSettings{};
+  section.boolean("shared", on);
+  section.string("database", settings.database);
+  section.string("key_prefix", settings.breaker.key_prefix);
+  section.string("channel", settings.breaker.channel);
+  section.integer("probing_instances", settings.breaker.probing_instances);
+  section.duration("probe_lease", settings.breaker.probe_lease);
+  section.string("instance_id", settings.breaker.instance_id);
+  if (on) {
+    target = std::move(settings);
+  } else {
+    target.reset();
+  }
+}
+
 void read_bulkhead(YamlMap& section, BulkheadConfig& bulkhead) {
   section.integer("max_concurrent", bulkhead.max_concurrent);
   section.integer("max_queue", bulkhead.max_queue);
@@ -119,10 +138,14 @@ void read_rate_limit(YamlMap& section, RateLimiterConfig& limiter) {
 void read_policies(YamlMap& section, std::optional<RetryConfig>& retry,
                    std::optional<CircuitBreakerConfig>& circuit_breaker,
                    std::optional<BulkheadConfig>& bulkhead,
-                   std::optional<RateLimiterConfig>& rate_limiter) {
+                   std::optional<RateLimiterConfig>& rate_limiter,
+                   std::optional<SharedBreakerSettings>* shared) {
   read_switchable(section, "retry", "retry", retry, read_retry);
   read_switchable(section, "circuit_breaker", "circuit_breaker", circuit_breaker,
-                  read_circuit_breaker);
+                  [shared](YamlMap& breaker_section, CircuitBreakerConfig& breaker) {
+                    read_circuit_breaker(breaker_section, breaker);
+                    if (shared != nullptr) read_shared_breaker(breaker_section, *shared);
+                  });
   read_switchable(section, "bulkhead", "bulkhead", bulkhead, read_bulkhead);
   read_switchable(section, "rate_limit", "rate_limiter", rate_limiter, read_rate_limit);
 }

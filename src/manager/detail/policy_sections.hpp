@@ -5,6 +5,7 @@
 // enables it with the settings inherited so far. A map enables the policy unless it says
 // `enabled: false`, and overrides the inherited settings field by field.
 
+#include "bulwark/manager/config.hpp"
 #include "bulwark/resilience/bulkhead.hpp"
 #include "bulwark/resilience/circuit_breaker.hpp"
 #include "bulwark/resilience/rate_limiter.hpp"
@@ -28,11 +29,13 @@ struct Policies {
 };
 
 /// Reads `retry`, `circuit_breaker`, `bulkhead` and `rate_limit` of `section` into the targets
-/// (fields "retry.*", "circuit_breaker.*", "bulkhead.*", "rate_limiter.*").
+/// (fields "retry.*", "circuit_breaker.*", "bulkhead.*", "rate_limiter.*"). With `shared`, the
+/// circuit breaker's section may also say `shared: true` and how (docs/scale-out.md).
 void read_policies(YamlMap& section, std::optional<RetryConfig>& retry,
                    std::optional<CircuitBreakerConfig>& circuit_breaker,
                    std::optional<BulkheadConfig>& bulkhead,
-                   std::optional<RateLimiterConfig>& rate_limiter);
+                   std::optional<RateLimiterConfig>& rate_limiter,
+                   std::optional<SharedBreakerSettings>* shared = nullptr);
 
 /// Reads the `defaults` section.
 [[nodiscard]] Policies read_defaults(LoadContext& context, const YAML::Node& node);

@@ -151,7 +151,8 @@ void read_sentinel(YamlMap& section, redis::ClientConfig& client) {
 }
 
 // Keys shared by `redis` and a database's map.
-void read_client(YamlMap& section, bool top_level, redis::ClientConfig& client) {
+void read_client(YamlMap& section, bool top_level, redis::ClientConfig& client,
+                 std::optional<SharedBreakerSettings>& shared) {
   redis::ConnectionConfig& connection = client.connection;
   read_url(section, top_level, connection);
   if (section.string("host", connection.host, "connection.host")) connection.unix_path.clear();
@@ -196,8 +197,8 @@ void read_client(YamlMap& section, bool top_level, redis::ClientConfig& client) 
   section.duration("command_timeout", client.command_timeout);
   section.duration("wait_for_loading", client.wait_for_loading);
   section.integer("failed_after", client.failed_after);
-  read_policies(section, client.retry, client.circuit_breaker, client.bulkhead,
-                client.rate_limiter);
+  read_policies(section, client.retry, client.circuit_breaker, client.bulkhead, client.rate_limiter,
+                &shared);
 }
 
 // One entry of `cluster.nodes`: "host:port", or several separated by commas (so that one
@@ -256,10 +257,11 @@ void read_cluster(YamlMap& section, redis::ClientConfig& client) {
 }
 
 void add_database(const std::string& name, redis::ClientConfig client, Origins recorded,
+                  std::optional<SharedBreakerSettings> shared,
                   std::vector<RedisDatabaseConfig>& out, std::vector<Origins>& origins) {
   client.name = fmt::format("redis.{}", name);
   name_policies(client);
-  out.push_back({name, std::move(client)});
+  out.push_back({name, std::move(client), std::move(shared)});
   origins.push_back(std::move(recorded));
 }
 
@@ -280,31 +282,34 @@ void read_redis(LoadContext& context, const YAML::Node& redis, const Policies& p
   }
 
   YamlMap section(context, redis, "redis", &base_origins);
-  read_client(section, true, base);
+  std::optional<SharedBreakerSettings> base_shared;
+  read_client(section, true, base, base_shared);
   const YAML::Node databases_node = section.get("databases");
   YamlMap databases(context, databases_node, "redis.databases");
   section.finish();
   if (!databases_node.IsDefined()) {
-    add_database("default", std::move(base), std::move(base_origins), out, origins);
+    add_database("default", std::move(base), std::move(base_origins), std::move(base_shared), out,
+                 origins);
     return;
   }
   for (const auto& [name, node] : databases.entries()) {
     redis::ClientConfig client = base;
     Origins recorded = base_origins;
+    std::optional<SharedBreakerSettings> shared = base_shared;
     const std::string path = databases.path_of(name);
     if (node.IsScalar()) {
       databases.integer(name, client.connection.database, "connection.database");
       recorded["connection.database"] = path;
     } else if (node.IsMap() || node.IsNull()) {
       YamlMap block(context, node, path, &recorded);
-      read_client(block, false, client);
+      read_client(block, false, client, shared);
       block.finish();
     } else {
       context.add_issue(path, fmt::format("expected a database number (0-15) or a map, got {}",
                                           describe_node(node)));
       continue;
     }
-    add_database(name, std::move(client), std::move(recorded), out, origins);
+    add_database(name, std::move(client), std::move(recorded), std::move(shared), out, origins);
   }
 }
 
