@@ -207,6 +207,49 @@ void check_names(const ManagerConfig& config, std::vector<ConfigIssue>& issues) 
   }
 }
 
+// `via` of a shared rate limit or retry budget must name a configured Redis database; empty
+// stands for the only one.
+void check_via(const ManagerConfig& config, ClientKind kind, const std::string& path,
+               const std::optional<SharedStateConfig>& shared, std::string_view field,
+               const Origins* origins, std::vector<ConfigIssue>& issues) {
+  if (!shared) return;
+  std::string names;
+  for (const RedisDatabaseConfig& database : config.redis) {
+    if (!names.empty()) names += ", ";
+    names += database.name;
+  }
+  const std::string where = locate(kind, fmt::format("{}.via", field), origins, path);
+  if (shared->via.empty()) {
+    if (config.redis.size() == 1) return;
+    issues.push_back(
+        {where, config.redis.empty()
+                    ? std::string("a shared policy needs a Redis database to keep its state, and "
+                                  "none is configured (add a redis section)")
+                    : fmt::format("must name the Redis database that keeps the shared state "
+                                  "(one of: {})",
+                                  names)});
+    return;
+  }
+  if (config.find_redis(shared->via) == nullptr) {
+    issues.push_back({where, fmt::format("no Redis database named {} is configured (configured: "
+                                         "{})",
+                                         quote(shared->via), names.empty() ? "none" : names)});
+  }
+}
+
+template <class Client>
+void check_shared(const ManagerConfig& config, ClientKind kind, const std::string& path,
+                  const Client& client, const Origins* origins, std::vector<ConfigIssue>& issues) {
+  if (client.rate_limiter) {
+    check_via(config, kind, path, client.rate_limiter->shared, "rate_limiter.shared", origins,
+              issues);
+  }
+  if (client.retry && client.retry->budget_config) {
+    check_via(config, kind, path, client.retry->budget_config->shared, "retry.budget.shared",
+              origins, issues);
+  }
+}
+
 }  // namespace
 
 bool is_valid_name(std::string_view name) noexcept {
@@ -229,6 +272,18 @@ void validate_config(const ManagerConfig& config, std::vector<ConfigIssue>& issu
     const Origins* recorded =
         origins != nullptr && i < origins->redis.size() ? &origins->redis[i] : nullptr;
     check_database(config.redis[i], recorded, issues);
+  }
+  for (std::size_t i = 0; i < config.services.size(); ++i) {
+    const Origins* recorded =
+        origins != nullptr && i < origins->services.size() ? &origins->services[i] : nullptr;
+    check_shared(config, ClientKind::http, fmt::format("services.{}", config.services[i].name),
+                 config.services[i].client, recorded, issues);
+  }
+  for (std::size_t i = 0; i < config.redis.size(); ++i) {
+    const Origins* recorded =
+        origins != nullptr && i < origins->redis.size() ? &origins->redis[i] : nullptr;
+    check_shared(config, ClientKind::redis, fmt::format("redis.databases.{}", config.redis[i].name),
+                 config.redis[i].client, recorded, issues);
   }
   check_names(config, issues);
   if (!config.admin.listen.empty() && !valid_listen_address(config.admin.listen)) {
