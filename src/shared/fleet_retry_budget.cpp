@@ -121,12 +121,17 @@ void FleetRetryBudget::start(asio::any_io_executor executor) {
   if (started_.exchange(true)) return;
   asio::co_spawn(
       executor,
-      [self = shared_from_this()]() -> asio::awaitable<void> {
-        auto executor = co_await asio::this_coro::executor;
-        asio::steady_timer timer(executor);
-        while (!self->stopped_.load(std::memory_order_acquire)) {
-          (void)co_await self->sync();
-          timer.expires_after(self->config_.sync_interval);
+      // Weak between publications: the owner's last reference ends the loop, and nothing of the
+      // budget outlives its owner in a timer's handler.
+      [weak = weak_from_this(), interval = config_.sync_interval]() -> asio::awaitable<void> {
+        asio::steady_timer timer(co_await asio::this_coro::executor);
+        for (;;) {
+          {
+            const std::shared_ptr<FleetRetryBudget> self = weak.lock();
+            if (!self || self->stopped_.load(std::memory_order_acquire)) co_return;
+            (void)co_await self->sync();
+          }
+          timer.expires_after(interval);
           boost::system::error_code ignored;
           co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
         }

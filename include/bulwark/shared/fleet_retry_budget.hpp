@@ -15,8 +15,9 @@
 /// (`RetryBudget::clear_fleet_totals`) until a publication succeeds again; counts taken for the
 /// failed publication stay in the local window but never reach the fleet's.
 ///
-/// Thread-safety: every member may be called concurrently. Lifetime: `start` keeps the object
-/// alive until `stop()` and one more interval; it must be created with `std::make_shared`.
+/// Thread-safety: every member may be called concurrently. Lifetime: create it with
+/// `std::make_shared`; the loop `start` runs holds it only during a publication, and ends when
+/// the object is gone or stopped.
 
 #include "bulwark/redis/client.hpp"
 #include "bulwark/redis/script.hpp"
