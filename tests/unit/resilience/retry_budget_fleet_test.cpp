@@ -63,7 +63,8 @@ TEST_F(FleetBudgetTest, CountsInFlightCountUntilTheFleetConfirmsThem) {
 
 TEST_F(FleetBudgetTest, ClearingGoesBackToTheLocalWindow) {
   for (int i = 0; i < 10; ++i) budget.record_call();
-  budget.set_fleet_totals({100, 50});
+  // 100 calls + the 10 recorded here allow 55 retries, all spent.
+  budget.set_fleet_totals({100, 55});
   EXPECT_FALSE(budget.try_acquire_retry());
   budget.clear_fleet_totals();
   EXPECT_FALSE(budget.uses_fleet_totals());
