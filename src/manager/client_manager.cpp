@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <mutex>
@@ -552,6 +553,19 @@ struct ClientManager::Impl {
       if (entry->checker) entry->checker->close();
     }
     for (auto& [via, client] : coordination) client->close();
+    // A publication in flight fails at once on the closed client; let it finish while the
+    // executor still runs, so that nothing of it is left for the executor's destruction.
+    const auto settle = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    const auto publishing = [&] {
+      const auto busy = [](const auto& entry) {
+        return entry.second->shared.fleet_budget && entry.second->shared.fleet_budget->publishing();
+      };
+      return std::any_of(http.begin(), http.end(), busy) ||
+             std::any_of(redis.begin(), redis.end(), busy);
+    };
+    while (publishing() && std::chrono::steady_clock::now() < settle) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
   }
 };
 

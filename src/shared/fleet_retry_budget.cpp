@@ -86,6 +86,11 @@ FleetRetryBudget::FleetRetryBudget(std::shared_ptr<redis::Client> client,
 }
 
 asio::awaitable<bool> FleetRetryBudget::sync() {
+  publishing_.fetch_add(1, std::memory_order_acq_rel);
+  struct Done {
+    std::atomic<int>& count;
+    ~Done() { count.fetch_sub(1, std::memory_order_acq_rel); }
+  } done{publishing_};
   const RetryBudgetCounts counts = budget_->take_unshared();
   const std::vector<std::string> keys{config_.key};
   const std::vector<std::string> args{std::to_string(bucket_ms_),
@@ -140,6 +145,10 @@ void FleetRetryBudget::start(asio::any_io_executor executor) {
 }
 
 void FleetRetryBudget::stop() noexcept { stopped_.store(true, std::memory_order_release); }
+
+bool FleetRetryBudget::publishing() const noexcept {
+  return publishing_.load(std::memory_order_acquire) > 0;
+}
 
 bool FleetRetryBudget::coordinated() const noexcept { return coordinated_.load(relaxed); }
 

@@ -58,6 +58,10 @@ class FleetRetryBudget : public std::enable_shared_from_this<FleetRetryBudget> {
   /// Ends the loop after its current wait; the budget keeps its last state.
   void stop() noexcept;
 
+  /// True while a publication is in flight (for an orderly shutdown: close the client, then
+  /// wait for this to turn false before the executor goes away).
+  [[nodiscard]] bool publishing() const noexcept;
+
   [[nodiscard]] bool coordinated() const noexcept;
   /// `shared_decisions` counts successful publications, `local_decisions` failed ones.
   [[nodiscard]] FleetStats stats() const noexcept;
@@ -75,6 +79,7 @@ class FleetRetryBudget : public std::enable_shared_from_this<FleetRetryBudget> {
   std::atomic<bool> started_{false};
   std::atomic<bool> stopped_{false};
   std::atomic<bool> coordinated_{false};
+  std::atomic<int> publishing_{0};
   std::atomic<std::uint64_t> published_{0};
   std::atomic<std::uint64_t> failures_{0};
 };
