@@ -6,6 +6,7 @@
 #include "bulwark/observe/registry.hpp"
 #include "bulwark/shared/fleet_rate_limiter.hpp"
 #include "bulwark/shared/fleet_retry_budget.hpp"
+#include "support/fault_proxy.hpp"
 #include "support/http_server.hpp"
 #include "support/redis_server.hpp"
 #include "support/run.hpp"
@@ -121,6 +122,59 @@ TEST(SharedRateLimiter, InstancesTogetherAdmitExactlyTheConfiguredRate) {
   EXPECT_GT(total.refused, 0U) << "the instances asked for more than the rate";
   EXPECT_LE(std::abs(static_cast<std::int64_t>(total.admitted) - expected), 1);
   for (auto& limiter : limiters) EXPECT_TRUE(limiter->coordinated());
+}
+
+TEST(SharedRateLimiter, ASilentServerCostsOneTimeoutThenTheLocalBucketDecidesUntilItAnswers) {
+  RedisServer server;
+  test::FaultProxy proxy("127.0.0.1", server.port());
+  asio::io_context io;
+  redis::ClientConfig client_config;
+  client_config.connection.port = proxy.port();
+  client_config.connection.connect_timeout = 1s;
+  client_config.retry.reset();
+  client_config.circuit_breaker.reset();
+  client_config.command_timeout = 5s;
+  client_config.pool.acquire_timeout = 1s;
+  auto client = std::make_shared<redis::Client>(io.get_executor(), client_config);
+  shared::FleetRateLimiterConfig fleet;
+  fleet.key = "test:rate_limit:silent";
+  fleet.rate = 10;
+  fleet.burst = 2;
+  fleet.timeout = 100ms;
+  fleet.probe_interval = 300ms;
+  auto coordinator = std::make_shared<shared::FleetRateLimiter>(client, fleet);
+  RateLimiter limiter({.name = "silent", .rate = 10, .burst = 2, .coordinator = coordinator});
+
+  EXPECT_FALSE(test::run(io, limiter.async_try_acquire()).error);
+  EXPECT_EQ(coordinator->stats().shared_decisions, 1U);
+
+  proxy.blackhole(test::Blackhole::traffic);
+  const auto silent = std::chrono::steady_clock::now();
+  EXPECT_FALSE(test::run(io, limiter.async_try_acquire()).error) << "the local bucket admits";
+  const auto waited = std::chrono::steady_clock::now() - silent;
+  EXPECT_FALSE(coordinator->coordinated());
+  EXPECT_EQ(coordinator->stats().failures, 1U);
+  // Within the probe interval, no round trip is tried: decided locally at once.
+  const auto local = std::chrono::steady_clock::now();
+  EXPECT_FALSE(test::run(io, limiter.async_try_acquire()).error);
+  EXPECT_EQ(test::run(io, limiter.async_try_acquire()).error, errc::rate_limited)
+      << "the local bucket (burst 2) limits too";
+  const auto skipped = std::chrono::steady_clock::now() - local;
+  EXPECT_EQ(coordinator->stats().failures, 1U);
+  EXPECT_EQ(limiter.stats().local_fallbacks, 3U);
+  std::printf(
+      "[ shared  ] silent Redis: first call decided after %.1f ms (timeout 100 ms), the "
+      "next two in %.3f ms\n",
+      std::chrono::duration<double, std::milli>(waited).count(),
+      std::chrono::duration<double, std::milli>(skipped).count());
+
+  proxy.clear();
+  const auto give_up = std::chrono::steady_clock::now() + 15s;
+  while (!coordinator->coordinated() && std::chrono::steady_clock::now() < give_up) {
+    (void)test::run(io, limiter.async_try_acquire());
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(coordinator->coordinated()) << "answers again once the server is reachable";
 }
 
 std::shared_ptr<RetryBudget> ratio_budget() {
