@@ -242,7 +242,13 @@ struct ClientManager::Impl {
 
   template <class ClientConfig>
   static void apply(const SharedLimits& limits, ClientConfig& client) {
-    if (limits.limiter && client.rate_limiter) client.rate_limiter->coordinator = limits.limiter;
+    if (limits.limiter && client.rate_limiter) {
+      client.rate_limiter->coordinator = limits.limiter;
+      // The coordinator holds the fleet's rate; the local bucket only decides when Redis does
+      // not answer, at the rate the configuration gives for that case.
+      const double fallback_rate = client.rate_limiter->shared->fallback_rate;
+      if (fallback_rate > 0.0) client.rate_limiter->rate = fallback_rate;
+    }
     if (limits.budget && client.retry) client.retry->budget = limits.budget;
   }
 

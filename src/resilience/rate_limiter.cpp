@@ -61,6 +61,17 @@ void RateLimiter::validate(const RateLimiterConfig& config, std::vector<ConfigIs
   }
   if (config.shared) {
     bulwark::validate(*config.shared, issues, fmt::format("{}.shared", path));
+    if (config.shared->fallback_rate > 0.0 && config.shared->fallback_rate <= max_rate) {
+      RateLimiterConfig local = config;
+      local.rate = config.shared->fallback_rate;
+      const double capacity = static_cast<double>(effective_burst(local)) *
+                              static_cast<double>(interval_of(local.rate));
+      if (capacity > max_capacity_ns) {
+        issues.push_back({fmt::format("{}.shared.fallback_rate", path),
+                          fmt::format("must refill the burst ({}) within 1e9 seconds, got {}",
+                                      effective_burst(local), local.rate)});
+      }
+    }
     // The shared bucket keeps time in whole microseconds (the server's TIME).
     if (rate_ok && config.rate > 1e6) {
       issues.push_back(

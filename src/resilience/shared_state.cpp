@@ -13,6 +13,11 @@ void validate(const SharedStateConfig& config, std::vector<ConfigIssue>& issues,
     issues.push_back({fmt::format("{}.timeout", path),
                       fmt::format("must be > 0, got {}", format_duration(config.timeout))});
   }
+  if (!(config.fallback_rate >= 0.0 && config.fallback_rate <= 1e9)) {  // false for NaN
+    issues.push_back(
+        {fmt::format("{}.fallback_rate", path),
+         fmt::format("must be >= 0 and <= 1e9 permits per second, got {}", config.fallback_rate)});
+  }
   if (config.sync_interval <= Duration::zero()) {
     issues.push_back({fmt::format("{}.sync_interval", path),
                       fmt::format("must be > 0, got {}", format_duration(config.sync_interval))});

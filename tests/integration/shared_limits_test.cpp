@@ -248,7 +248,7 @@ services:
     rate_limit:
       rate: 50
       burst: 5
-      shared: {{ via: coordination, key_prefix: "{}", timeout: 200ms }}
+      shared: {{ via: coordination, key_prefix: "{}", timeout: 200ms, fallback_rate: 20 }}
     retry:
       max_attempts: 2
       budget:
@@ -327,6 +327,12 @@ TEST(SharedLimits, ManagersShareOneRateAndKeepLimitingLocallyWhileRedisIsDown) {
                      [](std::string_view) { return std::optional<std::string>(); })));
   }
 
+  // The fleet's rate is the coordinator's; the local bucket keeps the fallback rate.
+  RateLimiter* local = managers[0]->http("api")->resilience().rate_limiter();
+  ASSERT_NE(local, nullptr);
+  EXPECT_TRUE(local->coordinated());
+  EXPECT_EQ(local->config().rate, 20.0);
+
   // Coordinated: the three instances share 50 calls per second.
   const auto started = std::chrono::steady_clock::now();
   const auto until = started + 1s;
@@ -357,7 +363,7 @@ TEST(SharedLimits, ManagersShareOneRateAndKeepLimitingLocallyWhileRedisIsDown) {
     EXPECT_EQ(sample(*manager, budget_gauge), 1.0);
   }
 
-  // Redis dies: every instance keeps working on its own bucket (5 at once, 50/s), says so, and
+  // Redis dies: every instance keeps working on its own bucket (5 at once, 20/s), says so, and
   // no call fails because coordination did.
   redis.kill9();
   for (auto& manager : managers) {

@@ -34,6 +34,11 @@ struct SharedStateConfig {
   /// Retry budgets only: how often the counts of this instance are published and the fleet's
   /// totals read back. Must be > 0.
   Duration sync_interval = std::chrono::milliseconds(250);
+  /// Rate limiters only: the rate (permits per second) of this instance's own bucket, which
+  /// decides while the shared state cannot be reached; 0 = the limiter's `rate`, so that during
+  /// an outage each instance may admit the whole fleet's rate. `rate / instances` keeps the fleet
+  /// near its rate under partition. Must be >= 0.
+  double fallback_rate = 0.0;
 };
 
 /// Appends one issue per bad field (paths `<path>.<field>`).

@@ -75,6 +75,7 @@ void read_shared_state(YamlMap& section, SharedStateConfig& shared) {
   section.string("key_prefix", shared.key_prefix);
   section.duration("timeout", shared.timeout);
   section.duration("sync_interval", shared.sync_interval);
+  section.number("fallback_rate", shared.fallback_rate);
 }
 
 void read_budget(YamlMap& section, RetryBudgetConfig& budget) {

@@ -31,7 +31,7 @@ services:
     url: http://search:8080
     rate_limit:
       rate: 100
-      shared: { via: coordination, key_prefix: "shop:", timeout: 20ms }
+      shared: { via: coordination, key_prefix: "shop:", timeout: 20ms, fallback_rate: 25 }
     retry:
       budget:
         ratio: 0.1
@@ -47,6 +47,7 @@ redis:
   EXPECT_EQ(client.rate_limiter->shared->via, "coordination");
   EXPECT_EQ(client.rate_limiter->shared->key_prefix, "shop:");
   EXPECT_EQ(client.rate_limiter->shared->timeout, 20ms);
+  EXPECT_EQ(client.rate_limiter->shared->fallback_rate, 25.0);
   ASSERT_TRUE(client.retry && client.retry->budget_config);
   const RetryBudgetConfig& budget = *client.retry->budget_config;
   EXPECT_EQ(budget.ratio, 0.1);
@@ -124,7 +125,7 @@ TEST(SharedLimitsConfig, BadValuesNameTheirKeys) {
 services:
   search:
     url: http://search
-    rate_limit: { rate: 5000000, shared: { key_prefix: "", timeout: 0s, colour: red } }
+    rate_limit: { rate: 5000000, shared: { key_prefix: "", timeout: 0s, colour: red, fallback_rate: -1 } }
     retry: { budget: { ratio: -1, window: 0s, shared: { sync_interval: 0s } } }
 redis: { url: "redis://r" }
 )");
@@ -134,6 +135,7 @@ redis: { url: "redis://r" }
   EXPECT_TRUE(has_issue(issues, "services.search.rate_limit.shared.timeout", "must be > 0"));
   EXPECT_TRUE(has_issue(issues, "services.search.rate_limit.shared.colour", ""));
   EXPECT_TRUE(has_issue(issues, "services.search.rate_limit.rate", "when shared"));
+  EXPECT_TRUE(has_issue(issues, "services.search.rate_limit.shared.fallback_rate", "must be >= 0"));
   EXPECT_TRUE(has_issue(issues, "services.search.retry.budget.ratio", "must be >= 0"));
   EXPECT_TRUE(has_issue(issues, "services.search.retry.budget.window", "must be > 0"));
   EXPECT_TRUE(
