@@ -3,12 +3,15 @@
 #include "bulwark/observe/catalogue.hpp"
 #include "bulwark/observe/registry.hpp"
 #include "bulwark/shared/shared_breaker.hpp"
+#include "bulwark/shared/fleet_rate_limiter.hpp"
+#include "bulwark/shared/fleet_retry_budget.hpp"
 #include "manager/client_metrics.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <mutex>
@@ -89,6 +92,14 @@ std::string breaker_name(const std::shared_ptr<Client>& client) {
 }  // namespace
 
 struct ClientManager::Impl {
+  // The fleet-wide policies of one configured client (docs/scale-out.md), built with the manager
+  // and kept across rebuilds of the client, so the shared state's view survives them.
+  struct SharedLimits {
+    std::shared_ptr<shared::FleetRateLimiter> limiter;
+    std::shared_ptr<RetryBudget> budget;  // also when not shared: one budget per client
+    std::shared_ptr<shared::FleetRetryBudget> fleet_budget;
+  };
+
   // One configured client: created on first use, replaced when rebuilt.
   template <class Client, class Sync, class Config>
   struct Entry {
@@ -101,6 +112,9 @@ struct ClientManager::Impl {
     // Shares the client's breaker with the other instances (`circuit_breaker.shared`); null
     // when it is local. Outlives rebuilds of the client: each new breaker is attached to it.
     std::shared_ptr<shared::SharedBreaker> shared;
+    // The fleet-wide rate limiter and retry budget (`shared:` under the rate limiter and the
+    // retry budget); empty members when local.
+    SharedLimits limits;
     // Recreation bookkeeping: the client failed since it was last built, and when it may be
     // rebuilt next.
     bool failed = false;
@@ -123,6 +137,8 @@ struct ClientManager::Impl {
   // The Redis connections of shared state, one per database that carries some, by name.
   std::map<std::string, std::shared_ptr<shared::Coordinator>, std::less<>> coordinators;
   std::unique_ptr<HealthMonitor> monitor;
+  // Connections that carry fleet-wide state, one client per Redis database named by `database`.
+  std::map<std::string, std::shared_ptr<redis::Client>, std::less<>> coordination;
   std::atomic<bool> stopped{false};
   std::atomic<bool> started{false};
   // The monitor's listeners may run after this object is gone (a round finishing late); they
@@ -155,6 +171,11 @@ struct ClientManager::Impl {
       entry->shared = share_breaker(database.shared_breaker, database.client.name);
       redis.emplace(database.name, std::move(entry));
     }
+    for (auto& [name, entry] : http)
+      entry->limits = make_shared_limits(name, entry->config->client);
+    for (auto& [name, entry] : redis) {
+      entry->limits = make_shared_limits(name, entry->config->client);
+    }
     monitor = std::make_unique<HealthMonitor>(executor, config.health);
     add_checks();
     register_gauges();
@@ -168,6 +189,13 @@ struct ClientManager::Impl {
       std::lock_guard lock(live->mutex);
       if (live->alive && result.ok) maybe_rebuild(name, state);
     });
+    // Last, so that nothing above can throw with a publication loop already running.
+    for (auto& [name, entry] : http) {
+      if (entry->limits.fleet_budget) entry->limits.fleet_budget->start(executor);
+    }
+    for (auto& [name, entry] : redis) {
+      if (entry->limits.fleet_budget) entry->limits.fleet_budget->start(executor);
+    }
   }
 
   ~Impl() {
@@ -209,17 +237,95 @@ struct ClientManager::Impl {
     }
   }
 
+  // The client that carries shared state through the database `database` names (the only database
+  // when empty). Its own: no retry, breaker or limits, since a late answer is worth no more than
+  // the local one the caller falls back to, and calls must not queue behind the application's.
+  std::shared_ptr<redis::Client> coordination_client(const SharedStateConfig& settings) {
+    const std::string name = settings.database.empty() ? config.redis.front().name : settings.database;
+    std::shared_ptr<redis::Client>& client = coordination[name];
+    if (!client) {
+      redis::ClientConfig client_config = config.find_redis(name)->client;
+      client_config.name += ".coordination";
+      client_config.retry.reset();
+      client_config.circuit_breaker.reset();
+      client_config.rate_limiter.reset();
+      client_config.bulkhead.reset();
+      client_config.wait_for_loading = Duration::zero();
+      client_config.command_timeout = settings.timeout;
+      client_config.pool.acquire_timeout = settings.timeout;
+      client_config.on_call = {};
+      client = std::make_shared<redis::Client>(executor, std::move(client_config));
+    }
+    return client;
+  }
+
+  template <class ClientConfig>
+  SharedLimits make_shared_limits(const std::string& name, const ClientConfig& client) {
+    SharedLimits limits;
+    if (client.rate_limiter && client.rate_limiter->shared) {
+      const SharedStateConfig& settings = *client.rate_limiter->shared;
+      shared::FleetRateLimiterConfig limiter;
+      limiter.key = fmt::format("{}rate_limit:{}", settings.key_prefix, name);
+      limiter.rate = client.rate_limiter->rate;
+      limiter.burst = client.rate_limiter->burst;
+      limiter.timeout = settings.timeout;
+      limits.limiter =
+          std::make_shared<shared::FleetRateLimiter>(coordination_client(settings), limiter);
+    }
+    if (client.retry && client.retry->budget_config) {
+      const RetryBudgetConfig& budget = *client.retry->budget_config;
+      limits.budget = std::make_shared<RetryBudget>(budget, client.retry->clock);
+      if (budget.shared) {
+        shared::FleetRetryBudgetConfig fleet;
+        fleet.key = fmt::format("{}retry_budget:{}", budget.shared->key_prefix, name);
+        fleet.timeout = budget.shared->timeout;
+        fleet.sync_interval = budget.shared->sync_interval;
+        limits.fleet_budget = std::make_shared<shared::FleetRetryBudget>(
+            coordination_client(*budget.shared), limits.budget, fleet);
+      }
+    }
+    return limits;
+  }
+
+  template <class ClientConfig>
+  static void apply(const SharedLimits& limits, ClientConfig& client) {
+    if (limits.limiter && client.rate_limiter) {
+      client.rate_limiter->coordinator = limits.limiter;
+      // The coordinator holds the fleet's rate; the local bucket only decides when Redis does
+      // not answer, at the rate the configuration gives for that case.
+      const double fallback_rate = client.rate_limiter->shared->fallback_rate;
+      if (fallback_rate > 0.0) client.rate_limiter->rate = fallback_rate;
+    }
+    if (limits.budget && client.retry) client.retry->budget = limits.budget;
+  }
+
+  template <class Sink, class Family>
+  static void add_shared_samples(Sink& sink, Family& coordinated, Family& fallbacks,
+                                 const std::string& client, const SharedLimits& limits) {
+    if (limits.limiter) {
+      const shared::FleetStats stats = limits.limiter->stats();
+      sink.add(coordinated, {client, "rate_limiter"}, stats.coordinated ? 1.0 : 0.0);
+      sink.add(fallbacks, {client, "rate_limiter"}, static_cast<double>(stats.local_decisions));
+    }
+    if (limits.fleet_budget) {
+      const shared::FleetStats stats = limits.fleet_budget->stats();
+      sink.add(coordinated, {client, "retry_budget"}, stats.coordinated ? 1.0 : 0.0);
+      sink.add(fallbacks, {client, "retry_budget"}, static_cast<double>(stats.failures));
+    }
+  }
+
   // Values that live in the clients and the monitor, read at each scrape.
   void register_gauges() {
     auto& breaker_state = registry->collected_gauge(observe::catalogue::circuit_breaker_state());
     auto& pool_connections = registry->collected_gauge(observe::catalogue::pool_connections());
     auto& health_state = registry->collected_gauge(observe::catalogue::health_state());
     auto& coordinated = registry->collected_gauge(observe::catalogue::shared_state_coordinated());
+    auto& fallbacks = registry->collected_counter(observe::catalogue::shared_state_fallbacks());
     auto& shared_messages =
         registry->collected_counter(observe::catalogue::shared_breaker_messages());
     gauges = registry->add_collector([this, &breaker_state, &pool_connections, &health_state,
-                                      &coordinated,
-                                      &shared_messages](observe::CollectorSink& sink) {
+                                      &coordinated, &shared_messages,
+                                      &fallbacks](observe::CollectorSink& sink) {
       const auto add_shared = [&](const std::string& name, const auto& entry) {
         if (!entry->shared) return;
         const shared::SharedBreakerStats stats = entry->shared->stats();
@@ -232,6 +338,13 @@ struct ClientManager::Impl {
       };
       for (const auto& [name, entry] : http) add_shared(name, entry);
       for (const auto& [name, entry] : redis) add_shared(name, entry);
+      // Fixed after construction: read without the entries' locks.
+      for (const auto& [name, entry] : http) {
+        add_shared_samples(sink, coordinated, fallbacks, name, entry->limits);
+      }
+      for (const auto& [name, entry] : redis) {
+        add_shared_samples(sink, coordinated, fallbacks, name, entry->limits);
+      }
       static constexpr std::array<std::string_view, 5> breaker_states = {
           "closed", "open", "half_open", "disabled", "forced_open"};
       static constexpr std::array<std::string_view, 3> health_states = {"healthy", "degraded",
@@ -289,6 +402,7 @@ struct ClientManager::Impl {
     http::ClientConfig client_config = entry.config->client;
     client_config.on_call = entry.metrics->observer();
     gate(entry.shared, client_config);
+    apply(entry.limits, client_config);
     auto client = std::make_shared<http::Client>(executor, std::move(client_config));
     entry.metrics->watch(client->resilience());
     share(entry.shared, client);
@@ -299,6 +413,7 @@ struct ClientManager::Impl {
     redis::ClientConfig client_config = entry.config->client;
     client_config.on_call = entry.metrics->observer();
     gate(entry.shared, client_config);
+    apply(entry.limits, client_config);
     auto client = std::make_shared<redis::Client>(executor, std::move(client_config));
     entry.metrics->watch(client->resilience());
     share(entry.shared, client);
@@ -498,6 +613,12 @@ struct ClientManager::Impl {
   void stop(Duration deadline) {
     if (stopped.exchange(true, std::memory_order_acq_rel)) return;
     monitor->stop();
+    for (auto& [name, entry] : http) {
+      if (entry->limits.fleet_budget) entry->limits.fleet_budget->stop();
+    }
+    for (auto& [name, entry] : redis) {
+      if (entry->limits.fleet_budget) entry->limits.fleet_budget->stop();
+    }
     const auto give_up = std::chrono::steady_clock::now() +
                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(deadline);
     // Drain: the callers' calls finish on their own; this only waits for them.
@@ -515,6 +636,20 @@ struct ClientManager::Impl {
       if (entry->checker) entry->checker->close();
     }
     for (auto& [name, coordinator] : coordinators) coordinator->close();
+    for (auto& [name, client] : coordination) client->close();
+    // A publication in flight fails at once on the closed client; let it finish while the
+    // executor still runs, so that nothing of it is left for the executor's destruction.
+    const auto settle = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    const auto publishing = [&] {
+      const auto busy = [](const auto& entry) {
+        return entry.second->limits.fleet_budget && entry.second->limits.fleet_budget->publishing();
+      };
+      return std::any_of(http.begin(), http.end(), busy) ||
+             std::any_of(redis.begin(), redis.end(), busy);
+    };
+    while (publishing() && std::chrono::steady_clock::now() < settle) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
   }
 };
 

@@ -152,6 +152,24 @@ void check_database(const RedisDatabaseConfig& database, const Origins* origins,
 }
 
 // A shared breaker needs a breaker, and a Redis database to coordinate through.
+// Coordination needs one server: a cluster would split a script's keys across slots, and a
+// sentinel-managed master's subscription would not follow a failover. Empty when `database` can
+// carry shared state.
+std::string coordination_refusal(const RedisDatabaseConfig& database) {
+  if (database.client.cluster) {
+    return fmt::format("Redis database {} is a cluster, which cannot carry shared state (its "
+                       "scripts touch several keys); name a database on a single server",
+                       quote(database.name));
+  }
+  if (database.client.sentinel) {
+    return fmt::format("Redis database {} is reached through Sentinel, which cannot carry shared "
+                       "state yet (its subscription would not follow a failover); name a database "
+                       "on a single server",
+                       quote(database.name));
+  }
+  return {};
+}
+
 void check_shared_breaker(const std::optional<SharedBreakerSettings>& shared, bool has_breaker,
                           const std::string& client_name, const ManagerConfig& config,
                           const std::string& path, std::vector<ConfigIssue>& issues) {
@@ -174,6 +192,13 @@ void check_shared_breaker(const std::optional<SharedBreakerSettings>& shared, bo
     issues.push_back(
         {section + ".database", fmt::format("no Redis database named {} (configured: {})",
                                             quote(shared->database), names)});
+  } else {
+    const RedisDatabaseConfig* database = shared->database.empty()
+                                              ? &config.redis.front()
+                                              : config.find_redis(shared->database);
+    if (std::string refusal = coordination_refusal(*database); !refusal.empty()) {
+      issues.push_back({section + ".database", std::move(refusal)});
+    }
   }
   shared::SharedBreakerConfig breaker = shared->breaker;
   breaker.name = client_name;
@@ -254,6 +279,57 @@ void check_names(const ManagerConfig& config, std::vector<ConfigIssue>& issues) 
   }
 }
 
+// `database` of a shared rate limit or retry budget must name a configured Redis database; empty
+// stands for the only one.
+void check_database_of(const ManagerConfig& config, ClientKind kind, const std::string& path,
+               const std::optional<SharedStateConfig>& shared, std::string_view field,
+               const Origins* origins, std::vector<ConfigIssue>& issues) {
+  if (!shared) return;
+  std::string names;
+  for (const RedisDatabaseConfig& database : config.redis) {
+    if (!names.empty()) names += ", ";
+    names += database.name;
+  }
+  const std::string where = locate(kind, fmt::format("{}.database", field), origins, path);
+  if (shared->database.empty()) {
+    if (config.redis.size() == 1) {
+      if (std::string refusal = coordination_refusal(config.redis.front()); !refusal.empty()) {
+        issues.push_back({where, std::move(refusal)});
+      }
+      return;
+    }
+    issues.push_back(
+        {where, config.redis.empty()
+                    ? std::string("a shared policy needs a Redis database to keep its state, and "
+                                  "none is configured (add a redis section)")
+                    : fmt::format("must name the Redis database that keeps the shared state "
+                                  "(one of: {})",
+                                  names)});
+    return;
+  }
+  const RedisDatabaseConfig* database = config.find_redis(shared->database);
+  if (database == nullptr) {
+    issues.push_back({where, fmt::format("no Redis database named {} is configured (configured: "
+                                         "{})",
+                                         quote(shared->database), names.empty() ? "none" : names)});
+  } else if (std::string refusal = coordination_refusal(*database); !refusal.empty()) {
+    issues.push_back({where, std::move(refusal)});
+  }
+}
+
+template <class Client>
+void check_shared(const ManagerConfig& config, ClientKind kind, const std::string& path,
+                  const Client& client, const Origins* origins, std::vector<ConfigIssue>& issues) {
+  if (client.rate_limiter) {
+    check_database_of(config, kind, path, client.rate_limiter->shared, "rate_limiter.shared", origins,
+              issues);
+  }
+  if (client.retry && client.retry->budget_config) {
+    check_database_of(config, kind, path, client.retry->budget_config->shared, "retry.budget.shared",
+              origins, issues);
+  }
+}
+
 }  // namespace
 
 bool is_valid_name(std::string_view name) noexcept {
@@ -286,6 +362,18 @@ void validate_config(const ManagerConfig& config, std::vector<ConfigIssue>& issu
     check_shared_breaker(database.shared_breaker, database.client.circuit_breaker.has_value(),
                          database.client.name, config,
                          fmt::format("redis.databases.{}", database.name), issues);
+  }
+  for (std::size_t i = 0; i < config.services.size(); ++i) {
+    const Origins* recorded =
+        origins != nullptr && i < origins->services.size() ? &origins->services[i] : nullptr;
+    check_shared(config, ClientKind::http, fmt::format("services.{}", config.services[i].name),
+                 config.services[i].client, recorded, issues);
+  }
+  for (std::size_t i = 0; i < config.redis.size(); ++i) {
+    const Origins* recorded =
+        origins != nullptr && i < origins->redis.size() ? &origins->redis[i] : nullptr;
+    check_shared(config, ClientKind::redis, fmt::format("redis.databases.{}", config.redis[i].name),
+                 config.redis[i].client, recorded, issues);
   }
   check_names(config, issues);
   if (!config.admin.listen.empty() && !valid_listen_address(config.admin.listen)) {

@@ -84,4 +84,20 @@ MetricOptions cache_misses() {
           .labels = {"client"}};
 }
 
+MetricOptions shared_state_coordinated() {
+  return {.name = "bulwark_shared_state_coordinated",
+          .help =
+              "1 while a fleet-wide policy decides from state shared through Redis, 0 while "
+              "it runs on local state.",
+          .labels = {"client", "kind"}};
+}
+
+MetricOptions shared_state_fallbacks() {
+  return {.name = "bulwark_shared_state_fallbacks_total",
+          .help =
+              "Decisions or publications of a fleet-wide policy left to local state because "
+              "Redis did not answer in time.",
+          .labels = {"client", "kind"}};
+}
+
 }  // namespace bulwark::observe::catalogue

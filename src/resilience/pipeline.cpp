@@ -81,7 +81,7 @@ void Pipeline::finish_construction(std::vector<ConfigIssue> issues) {
   timed_ = timeout_.attempt > Duration::zero() || (breaker_ && breaker_->measures_duration());
 }
 
-Result<Pipeline::Gate> Pipeline::enter() noexcept {
+Result<Pipeline::Gate> Pipeline::enter(bool coordinated_limiter) noexcept {
   Gate gate;
   if (breaker_) {
     Result<CircuitBreaker::Permit> permit = breaker_->try_acquire();
@@ -89,7 +89,7 @@ Result<Pipeline::Gate> Pipeline::enter() noexcept {
     gate.permit = *permit;
     gate.has_permit = true;
   }
-  if (limiter_) {
+  if (limiter_ && !coordinated_limiter) {
     const RateLimiter::Admission admission = limiter_->try_acquire();
     if (admission.error) {
       abandon(gate);

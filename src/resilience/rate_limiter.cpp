@@ -1,5 +1,7 @@
 #include "bulwark/resilience/rate_limiter.hpp"
 
+#include "bulwark/resilience/rate_limit_coordinator.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -57,6 +59,26 @@ void RateLimiter::validate(const RateLimiterConfig& config, std::vector<ConfigIs
                                     config.rate, effective_burst(config))});
     }
   }
+  if (config.shared) {
+    bulwark::validate(*config.shared, issues, fmt::format("{}.shared", path));
+    if (config.shared->fallback_rate > 0.0 && config.shared->fallback_rate <= max_rate) {
+      RateLimiterConfig local = config;
+      local.rate = config.shared->fallback_rate;
+      const double capacity = static_cast<double>(effective_burst(local)) *
+                              static_cast<double>(interval_of(local.rate));
+      if (capacity > max_capacity_ns) {
+        issues.push_back({fmt::format("{}.shared.fallback_rate", path),
+                          fmt::format("must refill the burst ({}) within 1e9 seconds, got {}",
+                                      effective_burst(local), local.rate)});
+      }
+    }
+    // The shared bucket keeps time in whole microseconds (the server's TIME).
+    if (rate_ok && config.rate > 1e6) {
+      issues.push_back(
+          {fmt::format("{}.rate", path),
+           fmt::format("must be <= 1e6 permits per second when shared, got {}", config.rate)});
+    }
+  }
   if (config.max_wait < Duration::zero()) {
     issues.push_back({fmt::format("{}.max_wait", path),
                       fmt::format("must be >= 0, got {}", format_duration(config.max_wait))});
@@ -102,6 +124,25 @@ RateLimiter::Admission RateLimiter::reject(std::error_code error, Duration retry
   return {error, retry_after};
 }
 
+boost::asio::awaitable<RateLimiter::Admission> RateLimiter::async_try_acquire(
+    std::uint32_t permits) {
+  if (!config_.coordinator || permits == 0 || permits > config_.burst) {
+    co_return try_acquire(permits);
+  }
+  const std::optional<Admission> shared =
+      co_await config_.coordinator->acquire(permits, config_.max_wait);
+  if (!shared) {
+    local_fallbacks_.fetch_add(1, relaxed);
+    co_return try_acquire(permits);
+  }
+  if (shared->error) {
+    co_return reject(shared->error, shared->wait, config_.clock->coarse_now());
+  }
+  admitted_.fetch_add(1, relaxed);
+  if (shared->wait > Duration::zero()) delayed_.fetch_add(1, relaxed);
+  co_return *shared;
+}
+
 Result<void> RateLimiter::acquire(std::uint32_t permits) {
   const Admission admission = try_acquire(permits);
   if (admission.error) return admission.error;
@@ -115,7 +156,7 @@ RateLimiterStats RateLimiter::stats() const noexcept {
   const double available =
       static_cast<double>(capacity_ns_ - ahead) / static_cast<double>(interval_ns_);
   return {admitted_.load(relaxed), delayed_.load(relaxed), rejected_.load(relaxed),
-          std::max(0.0, available)};
+          std::max(0.0, available), local_fallbacks_.load(relaxed)};
 }
 
 Subscription RateLimiter::on_event(std::function<void(const RateLimiterEvent&)> listener) {

@@ -20,6 +20,9 @@ RetryConfig validated(RetryConfig config) {
   if (!config.retry_on) config.retry_on = default_retry_predicate;
   if (!config.clock) config.clock = steady_clock();
   if (!config.random) config.random = std::make_shared<Random>();
+  if (!config.budget && config.budget_config) {
+    config.budget = std::make_shared<RetryBudget>(*config.budget_config, config.clock);
+  }
   return config;
 }
 
@@ -62,6 +65,9 @@ void Retry::validate(const RetryConfig& config, std::vector<ConfigIssue>& issues
          fmt::format("must be >= 0, got {}", format_duration(config.max_retry_after))});
   }
   Backoff::validate(config.backoff, issues, fmt::format("{}.backoff", path));
+  if (config.budget_config) {
+    RetryBudget::validate(*config.budget_config, issues, fmt::format("{}.budget", path));
+  }
 }
 
 Retry::Call Retry::begin() noexcept {

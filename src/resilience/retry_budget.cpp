@@ -9,7 +9,7 @@
 namespace bulwark {
 
 RetryBudget::RetryBudget(RetryBudgetConfig config, std::shared_ptr<Clock> clock)
-    : config_(config), clock_(std::move(clock)) {
+    : config_(std::move(config)), clock_(std::move(clock)) {
   std::vector<ConfigIssue> issues;
   validate(config_, issues);
   if (!issues.empty()) throw ConfigError(std::move(issues));
@@ -30,6 +30,7 @@ void RetryBudget::validate(const RetryBudgetConfig& config, std::vector<ConfigIs
     issues.push_back({fmt::format("{}.window", path),
                       fmt::format("must be > 0, got {}", format_duration(config.window))});
   }
+  if (config.shared) bulwark::validate(*config.shared, issues, fmt::format("{}.shared", path));
 }
 
 std::int64_t RetryBudget::current_epoch() const noexcept {
@@ -59,18 +60,24 @@ RetryBudget::Totals RetryBudget::totals(std::int64_t epoch) const noexcept {
 void RetryBudget::record_call() noexcept {
   std::lock_guard lock(mutex_);
   ++bucket_for(current_epoch()).calls;
+  ++unshared_.calls;
 }
 
 bool RetryBudget::try_acquire_retry() noexcept {
   std::lock_guard lock(mutex_);
   const std::int64_t epoch = current_epoch();
-  const Totals sum = totals(epoch);
+  Totals sum = totals(epoch);
+  if (fleet_) {
+    sum.calls = fleet_->calls + in_flight_.calls + unshared_.calls;
+    sum.retries = fleet_->retries + in_flight_.retries + unshared_.retries;
+  }
   const double allowance = config_.ratio * static_cast<double>(sum.calls) + floor_;
   // The relative margin keeps products such as 0.1 * 30 = 3.0000000000000004 from granting one
   // retry more than the ratio allows.
   const double margin = 1e-9 * std::max(1.0, allowance);
   if (static_cast<double>(sum.retries) < allowance - margin) {
     ++bucket_for(epoch).retries;
+    ++unshared_.retries;
     return true;
   }
   ++rejected_total_;
@@ -80,7 +87,39 @@ bool RetryBudget::try_acquire_retry() noexcept {
 RetryBudgetStats RetryBudget::stats() const noexcept {
   std::lock_guard lock(mutex_);
   const Totals sum = totals(current_epoch());
-  return {sum.calls, sum.retries, rejected_total_};
+  RetryBudgetStats stats{sum.calls, sum.retries, rejected_total_};
+  if (fleet_) {
+    stats.fleet = true;
+    stats.fleet_calls = fleet_->calls + in_flight_.calls + unshared_.calls;
+    stats.fleet_retries = fleet_->retries + in_flight_.retries + unshared_.retries;
+  }
+  return stats;
+}
+
+RetryBudgetCounts RetryBudget::take_unshared() noexcept {
+  std::lock_guard lock(mutex_);
+  const RetryBudgetCounts taken = unshared_;
+  in_flight_.calls += taken.calls;
+  in_flight_.retries += taken.retries;
+  unshared_ = {};
+  return taken;
+}
+
+void RetryBudget::set_fleet_totals(RetryBudgetCounts totals) noexcept {
+  std::lock_guard lock(mutex_);
+  fleet_ = totals;
+  in_flight_ = {};
+}
+
+void RetryBudget::clear_fleet_totals() noexcept {
+  std::lock_guard lock(mutex_);
+  fleet_.reset();
+  in_flight_ = {};
+}
+
+bool RetryBudget::uses_fleet_totals() const noexcept {
+  std::lock_guard lock(mutex_);
+  return fleet_.has_value();
 }
 
 }  // namespace bulwark

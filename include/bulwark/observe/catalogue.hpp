@@ -72,4 +72,14 @@ namespace bulwark::observe::catalogue {
 /// Counter `bulwark_cache_misses_total{client}`: lookups the cache could not answer.
 [[nodiscard]] MetricOptions cache_misses();
 
+/// Gauge `bulwark_shared_state_coordinated{client, kind}`: 1 while a fleet-wide policy decides
+/// from the state it shares through Redis, 0 while it runs on local state; `kind` is
+/// `rate_limiter` or `retry_budget`.
+[[nodiscard]] MetricOptions shared_state_coordinated();
+
+/// Counter `bulwark_shared_state_fallbacks_total{client, kind}`: decisions of a fleet-wide rate
+/// limiter left to its local bucket, and publications of a fleet-wide retry budget that failed,
+/// because Redis did not answer in time.
+[[nodiscard]] MetricOptions shared_state_fallbacks();
+
 }  // namespace bulwark::observe::catalogue

@@ -238,7 +238,8 @@ class Pipeline {
   };
 
   void finish_construction(std::vector<ConfigIssue> issues);
-  [[nodiscard]] Result<Gate> enter() noexcept;
+  // `coordinated_limiter`: the caller asks a coordinated rate limiter itself, asynchronously.
+  [[nodiscard]] Result<Gate> enter(bool coordinated_limiter = false) noexcept;
   void leave(const Gate& gate, const std::error_code& error, Duration elapsed) noexcept;
   void abandon(const Gate& gate) noexcept;
   [[nodiscard]] bool times_attempts() const noexcept { return timed_; }

@@ -37,8 +37,15 @@
 #include "bulwark/core/error.hpp"
 #include "bulwark/core/result.hpp"
 #include "bulwark/resilience/events.hpp"
+#include "bulwark/resilience/shared_state.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <optional>
 
 namespace bulwark {
+
+class RateLimitCoordinator;
 
 struct RateLimiterConfig {
   /// Names the limiter in events and metrics.
@@ -55,6 +62,14 @@ struct RateLimiterConfig {
   Duration max_wait = Duration::zero();
   /// Time source; null means `steady_clock()`.
   std::shared_ptr<Clock> clock{};
+  /// Set: the rate is meant for every instance of the application together (the manager's
+  /// `rate_limit.shared`); the manager connects the limiter to a coordinator accordingly.
+  /// Read by whoever builds the coordinator, not by the limiter.
+  std::optional<SharedStateConfig> shared{};
+  /// Decides admissions from state shared with other processes (see rate_limit_coordinator.hpp);
+  /// null = this bucket alone. Consulted by `async_try_acquire` only: the synchronous forms
+  /// always use the local bucket.
+  std::shared_ptr<RateLimitCoordinator> coordinator{};
 };
 
 /// Published on every rejection.
@@ -71,6 +86,9 @@ struct RateLimiterStats {
   std::uint64_t delayed;     ///< Of those, the ones granted with a wait > 0.
   std::uint64_t rejected;    ///< Rejected requests.
   double available_permits;  ///< Permits that could be taken now without waiting (fractional).
+  /// With a coordinator: requests decided by the local bucket because the coordinator could not
+  /// answer (they are also counted in `admitted` or `rejected`).
+  std::uint64_t local_fallbacks = 0;
 };
 
 class RateLimiter {
@@ -102,6 +120,15 @@ class RateLimiter {
   /// The same, with `max_wait` in place of `config().max_wait` (negative counts as 0).
   [[nodiscard]] Admission try_acquire(std::uint32_t permits, Duration max_wait) noexcept;
 
+  /// With a coordinator: asks it for `permits` within `config().max_wait`, and decides from the
+  /// local bucket (`try_acquire`) only when it cannot answer. Without one: `try_acquire`, with no
+  /// suspension. Rejections publish events and every decision is counted either way. Never
+  /// throws, except that a cancelled caller's coroutine may be refused its `co_await`.
+  [[nodiscard]] boost::asio::awaitable<Admission> async_try_acquire(std::uint32_t permits = 1);
+
+  /// True when a coordinator decides the async admissions.
+  [[nodiscard]] bool coordinated() const noexcept { return config_.coordinator != nullptr; }
+
   /// Blocking convenience: `try_acquire(permits)`, then `clock->sleep_for(wait)`. Returns the
   /// rejection's error without sleeping. May throw only what the clock's `sleep_for` throws.
   [[nodiscard]] Result<void> acquire(std::uint32_t permits = 1);
@@ -132,6 +159,7 @@ class RateLimiter {
   std::atomic<std::uint64_t> admitted_{0};
   std::atomic<std::uint64_t> delayed_{0};
   std::atomic<std::uint64_t> rejected_{0};
+  std::atomic<std::uint64_t> local_fallbacks_{0};
 };
 
 }  // namespace bulwark

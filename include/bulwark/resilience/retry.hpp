@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -87,6 +88,10 @@ struct RetryConfig {
   Duration max_retry_after = std::chrono::seconds(60);
   /// Shared cap on retries for one service; null = no budget.
   std::shared_ptr<RetryBudget> budget{};
+  /// Settings of a budget for this policy alone, built at construction when `budget` is null
+  /// (the manager's `retry.budget`, paths `retry.budget.<field>`); after construction
+  /// `config().budget` points to it.
+  std::optional<RetryBudgetConfig> budget_config{};
   /// Time source; null means `steady_clock()`.
   std::shared_ptr<Clock> clock{};
   /// Jitter source; null means a new, randomly seeded one.

@@ -21,6 +21,9 @@
 #include "bulwark/core/clock.hpp"
 #include "bulwark/core/duration.hpp"
 #include "bulwark/core/error.hpp"
+#include "bulwark/resilience/shared_state.hpp"
+
+#include <optional>
 
 namespace bulwark {
 
@@ -33,6 +36,17 @@ struct RetryBudgetConfig {
   std::uint32_t min_retries_per_second = 10;
   /// How far back calls and retries are counted; must be > 0.
   Duration window = std::chrono::seconds(10);
+  /// Set: the ratio is meant for every instance of the application together (the manager's
+  /// `retry.budget.shared`); the manager then publishes this budget's counts and feeds the
+  /// fleet's totals back (`take_unshared`, `set_fleet_totals`). Not read by the budget itself.
+  std::optional<SharedStateConfig> shared{};
+};
+
+/// Calls and retries, as counted over a window or since the last publication.
+struct RetryBudgetCounts {
+  std::uint64_t calls = 0;
+  std::uint64_t retries = 0;
+  friend bool operator==(const RetryBudgetCounts&, const RetryBudgetCounts&) = default;
 };
 
 /// Counts over the current window, and rejections since construction.
@@ -40,6 +54,11 @@ struct RetryBudgetStats {
   std::uint64_t calls_in_window;    ///< Original calls recorded in the window.
   std::uint64_t retries_in_window;  ///< Retries granted in the window.
   std::uint64_t rejected_total;     ///< `try_acquire_retry()` calls that returned false.
+  /// True while decisions use the fleet's totals (`set_fleet_totals`) rather than the local
+  /// window; the two fields below are then the counts decisions are made on.
+  bool fleet = false;
+  std::uint64_t fleet_calls = 0;    ///< Fleet totals last seen plus local counts since.
+  std::uint64_t fleet_retries = 0;  ///< Likewise for retries.
 };
 
 class RetryBudget {
@@ -63,6 +82,24 @@ class RetryBudget {
   [[nodiscard]] bool try_acquire_retry() noexcept;
 
   [[nodiscard]] RetryBudgetStats stats() const noexcept;
+
+  // Fleet-wide budgets (docs/scale-out.md). A publisher (`shared::FleetRetryBudget`) calls
+  // `take_unshared()` periodically, adds the counts to the fleet's store, and hands back the
+  // fleet's totals over the window with `set_fleet_totals`. Decisions then compare
+  //   fleet totals last seen + counts taken but not yet confirmed + counts recorded since
+  // so the ratio holds across instances, up to what the others recorded since their last
+  // publication. The local window keeps counting throughout and takes over again after
+  // `clear_fleet_totals()`.
+
+  /// Counts recorded since the previous call, which count as "in flight" until the next
+  /// `set_fleet_totals` or `clear_fleet_totals`.
+  [[nodiscard]] RetryBudgetCounts take_unshared() noexcept;
+  /// The fleet's totals over the window, this instance's published counts included.
+  void set_fleet_totals(RetryBudgetCounts totals) noexcept;
+  /// Decide from the local window again (the fleet's store cannot be reached).
+  void clear_fleet_totals() noexcept;
+  /// True between `set_fleet_totals` and `clear_fleet_totals`.
+  [[nodiscard]] bool uses_fleet_totals() const noexcept;
 
   [[nodiscard]] const RetryBudgetConfig& config() const noexcept { return config_; }
 
@@ -97,6 +134,10 @@ class RetryBudget {
   mutable std::int64_t latest_epoch_ = 0;
   std::array<Bucket, bucket_count> buckets_{};
   std::uint64_t rejected_total_ = 0;
+  // Fleet view, under `mutex_`.
+  std::optional<RetryBudgetCounts> fleet_{};
+  RetryBudgetCounts unshared_{};
+  RetryBudgetCounts in_flight_{};
 };
 
 }  // namespace bulwark

@@ -69,6 +69,22 @@ void read_switchable(YamlMap& parent, std::string_view key, std::string_view fie
   }
 }
 
+// `shared` of a rate limit or retry budget: a switch, or a map of the settings.
+void read_shared_state(YamlMap& section, SharedStateConfig& shared) {
+  section.string("database", shared.database);
+  section.string("key_prefix", shared.key_prefix);
+  section.duration("timeout", shared.timeout);
+  section.duration("sync_interval", shared.sync_interval);
+  section.number("fallback_rate", shared.fallback_rate);
+}
+
+void read_budget(YamlMap& section, RetryBudgetConfig& budget) {
+  section.number("ratio", budget.ratio);
+  section.integer("min_retries_per_second", budget.min_retries_per_second);
+  section.duration("window", budget.window);
+  read_switchable(section, "shared", "retry.budget.shared", budget.shared, read_shared_state);
+}
+
 void read_retry(YamlMap& section, RetryConfig& retry) {
   section.integer("max_attempts", retry.max_attempts);
   section.duration("max_duration", retry.max_duration);
@@ -81,6 +97,7 @@ void read_retry(YamlMap& section, RetryConfig& retry) {
   backoff.finish();
   section.boolean("honor_retry_after", retry.honor_retry_after);
   section.duration("max_retry_after", retry.max_retry_after);
+  read_switchable(section, "budget", "retry.budget", retry.budget_config, read_budget);
 }
 
 void read_circuit_breaker(YamlMap& section, CircuitBreakerConfig& breaker) {
@@ -131,6 +148,7 @@ void read_rate_limit(YamlMap& section, RateLimiterConfig& limiter) {
   section.number("rate", limiter.rate);
   section.integer("burst", limiter.burst);
   section.duration("max_wait", limiter.max_wait);
+  read_switchable(section, "shared", "rate_limiter.shared", limiter.shared, read_shared_state);
 }
 
 }  // namespace

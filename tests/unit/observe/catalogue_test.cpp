@@ -42,5 +42,17 @@ TEST(Catalogue, NamesAndLabelsAreThoseDocumented) {
   EXPECT_EQ(catalogue::cache_misses().name, "bulwark_cache_misses_total");
 }
 
+TEST(Catalogue, SharedStateEntriesAreCollectedWithTheirKind) {
+  Registry registry;
+  for (int round = 0; round < 2; ++round) {
+    registry.collected_gauge(catalogue::shared_state_coordinated());
+    registry.collected_counter(catalogue::shared_state_fallbacks());
+  }
+  EXPECT_EQ(catalogue::shared_state_coordinated().name, "bulwark_shared_state_coordinated");
+  EXPECT_EQ(catalogue::shared_state_fallbacks().name, "bulwark_shared_state_fallbacks_total");
+  EXPECT_EQ(catalogue::shared_state_fallbacks().labels,
+            (std::vector<std::string>{"client", "kind"}));
+}
+
 }  // namespace
 }  // namespace bulwark::observe

@@ -131,7 +131,10 @@ detail::Outcome<R> Pipeline::attempt_sync(F& f, CallContext& context, const Call
 template <class R, class F>
 boost::asio::awaitable<detail::Outcome<R>> Pipeline::attempt_async(F& f, CallContext& context,
                                                                    const CallOptions<R>& options) {
-  Result<Gate> gate = enter();
+  // A coordinated limiter asks state shared with other instances: a round trip, so it is
+  // awaited here rather than decided in `enter`.
+  const bool coordinated = limiter_ && limiter_->coordinated();
+  Result<Gate> gate = enter(coordinated);
   if (!gate) co_return detail::Outcome<R>::failure(gate.error());
   GateGuard guard(*this, *gate);
 
@@ -142,6 +145,11 @@ boost::asio::awaitable<detail::Outcome<R>> Pipeline::attempt_async(F& f, CallCon
   Clock::time_point start{};
   bool admitted = false;
   try {
+    if (coordinated) {
+      const RateLimiter::Admission admission = co_await limiter_->async_try_acquire();
+      if (admission.error) co_return detail::Outcome<R>::failure(admission.error);
+      gate->limiter_wait = admission.wait;
+    }
     if (gate->limiter_wait > Duration::zero()) {
       outcome.error = co_await detail::async_sleep(*clock_, gate->limiter_wait);
     }
