@@ -314,8 +314,9 @@ asio::awaitable<std::variant<ExchangeResult, ExchangeFailure>> Connection::excha
   }
   // A body ended by the connection closing may have been cut short by the deadline.
   if (watchdog.disarm()) co_return failure(read_limit, stage, "read", config.timeouts.read);
-  result.reusable =
-      reader->keep_alive() && !reader->need_eof() && request.keep_alive && buffer_.size() == 0;
+  // After a 101 the connection speaks whatever protocol the server switched to, not HTTP/1.1.
+  result.reusable = reader->keep_alive() && !reader->need_eof() && request.keep_alive &&
+                    buffer_.size() == 0 && result.status != 101;
   co_return result;
 }
 
