@@ -130,6 +130,8 @@ class Server {
       co_await acceptor_.async_accept(*socket, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) continue;
       ++accepted_;
+      // Each slice goes out at once, not held back until the previous one is acknowledged.
+      socket->set_option(tcp::no_delay(true), ec);
       sockets_.push_back(socket);
       asio::co_spawn(io_, serve(socket), asio::detached);
     }
@@ -377,7 +379,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const Reference expected = reference(script.bytes, head, streamed, eof_follows);
   Harness& h = harness();
   // Only a response cut short waits for its timeout; one that is complete must end before it.
-  const bulwark::Duration timeout = ending == Ending::keep_open ? 30ms : 2s;
+  const bulwark::Duration timeout = ending == Ending::keep_open ? 10ms : 2s;
   Outcome out = h.run(script, head, streamed, timeout);
   const bool may_wait = expected.kind == Reference::Kind::cut_short || expected.header_incomplete;
   if (ending == Ending::keep_open && !may_wait && !out.first &&
