@@ -24,6 +24,8 @@
 //   /loop                           302 to itself
 //   /http10                         an HTTP/1.0 response without keep-alive; the server then
 //                                   keeps the connection open, so reusing it would be seen
+//   /short-garbage                  "X\r\n\r\n", then after 50 ms more bytes that are not HTTP;
+//                                   the connection stays open
 //   /switch-protocols               101 Switching Protocols (unasked); the server then keeps
 //                                   reading HTTP requests on the connection, so reusing it
 //                                   would be seen
