@@ -210,11 +210,13 @@ struct Reference {
   bool keep_alive = false;         // The response lets the connection carry another request.
   bool consumed_all = false;       // It ended exactly at the last byte.
   bool header_incomplete = false;  // It failed before the end of a header that never came.
+  bool header_over_limit = false;  // It failed in a header longer than the limit.
 };
 
 Reference reference(std::string_view bytes, bool head, bool streamed, bool eof_follows) {
   Reference out;
   for (;;) {
+    const std::string_view message = bytes;
     bhttp::response_parser<bhttp::string_body> parser;
     parser.eager(true);
     parser.header_limit(static_cast<std::uint32_t>(max_header_bytes));
@@ -235,8 +237,12 @@ Reference reference(std::string_view bytes, bool head, bool streamed, bool eof_f
           out.error = ec;
           // Beast parses the fields it has before the header is complete only when it gets
           // them at once; in pieces, it waits for the end of the header first.
-          out.header_incomplete =
-              !parser.is_header_done() && bytes.find("\r\n\r\n") == std::string_view::npos;
+          if (!parser.is_header_done()) {
+            const std::size_t end = message.find("\r\n\r\n");
+            out.header_incomplete = end == std::string_view::npos;
+            out.header_over_limit =
+                (out.header_incomplete ? message.size() : end + 4) > max_header_bytes;
+          }
           return out;
         }
         if (used > 0 && !bytes.empty()) continue;
@@ -415,7 +421,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       check(first.error() == expected_error(expected.error) ||
                 (ending == Ending::reset && first.error() == errc::connection_lost) ||
                 (expected.header_incomplete &&
-                 first.error() == (eof_follows ? errc::connection_lost : errc::timeout)),
+                 first.error() == (eof_follows ? errc::connection_lost : errc::timeout)) ||
+                (expected.header_over_limit && first.error() == errc::limit_exceeded),
             "the error is the parser's");
       break;
     case Reference::Kind::cut_short:
