@@ -21,7 +21,10 @@
 //   connection_lost, timeout, limit_exceeded);
 // - the outcome is the one Beast's own response parser gives for the same bytes fed at once:
 //   the same status and body for a complete response, the corresponding error otherwise (only
-//   the kind of ending decides whether a response cut short is a timeout or connection_lost);
+//   the kind of ending decides whether a response cut short is a timeout or connection_lost; a
+//   reset may cut any response short; and Beast, given a header in pieces, waits for its end
+//   before judging its fields, so a bad field in a header that never ends, or ends past the
+//   header limit, is a response cut short or limit_exceeded there);
 // - after a failed call no connection is idle or checked out, and the next call opens a new
 //   connection and succeeds;
 // - a response that ended exactly at the last byte sent and keeps the connection alive leaves
