@@ -59,7 +59,7 @@ soak: deps
 # but later runs start from what earlier ones found. Crashing inputs land in build/fuzz/artifacts.
 FUZZ_SECONDS ?= 60
 FUZZ_CXX ?= /usr/bin/clang++
-FUZZERS := resp_parser_fuzz:resp config_loader_fuzz:config
+FUZZERS := resp_parser_fuzz:resp config_loader_fuzz:config http_response_fuzz:http
 
 fuzz: deps
 	cmake -S tests/fuzz -B build/fuzz -G Ninja -DCMAKE_CXX_COMPILER=$(FUZZ_CXX) $(LAUNCHER) >/dev/null

@@ -114,6 +114,20 @@ TEST_F(HttpErrorsTest, GarbageFailsWithProtocolErrorAndTheNextRequestSucceeds) {
   test::close_and_expect_clean(io, client, &server);
 }
 
+TEST_F(HttpErrorsTest, ShortGarbageWithAnEmptyLineFailsAtOnceWithProtocolError) {
+  // Fewer bytes than "HTTP/1.1" arrive first and hold "\r\n\r\n"; the server then keeps the
+  // connection open. Handed to the parser alone, they made it miss that empty line and wait
+  // for the read timeout (found by http_response_fuzz).
+  ClientConfig config = test::http_config(server);
+  config.timeouts.read = 3s;
+  Client client(io.get_executor(), config);
+  const Result<Response> reply = send(client, Request::get(server.url("/short-garbage")));
+  ASSERT_FALSE(reply) << test::describe(reply);
+  EXPECT_EQ(reply.error(), errc::protocol_error) << test::describe(reply);
+  expect_recovery(client);
+  test::close_and_expect_clean(io, client, &server);
+}
+
 TEST_F(HttpErrorsTest, ResetMidBodyFailsWithConnectionLost) {
   Client client(io.get_executor(), test::http_config(server));
   const Result<Response> reply = send(client, Request::get(server.url("/reset-mid-body")));

@@ -97,6 +97,24 @@ TEST_F(HttpPoolTest, Http10ResponseIsNotReused) {
   test::close_and_expect_clean(io, client, &server);
 }
 
+TEST_F(HttpPoolTest, SwitchingProtocolsResponseIsNotReused) {
+  // After a 101 the connection no longer speaks HTTP/1.1: the response is returned, and the
+  // connection is closed instead of going back to the pool.
+  Client client(io.get_executor(), test::http_config(server));
+  const Result<Response> switched = get(client, "/switch-protocols");
+  ASSERT_TRUE(switched) << test::describe(switched);
+  EXPECT_EQ(switched->status, 101u);
+  EXPECT_EQ(client.stats().pool.idle, 0u);
+  const Result<Response> next = get(client, "/status/200");
+  ASSERT_TRUE(next) << test::describe(next);
+
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_NE(requests[0].connection, requests[1].connection);
+  EXPECT_EQ(client.stats().pool.reused, 0u);
+  test::close_and_expect_clean(io, client, &server);
+}
+
 TEST_F(HttpPoolTest, RequestAskingForCloseIsNotReused) {
   Client client(io.get_executor(), test::http_config(server));
   const Result<Response> first =

@@ -452,6 +452,23 @@ struct HttpServer::Impl {
       co_await write(stream, response(200, "http/1.0", {}, head, "HTTP/1.0"));
       co_return After::keep_alive;
     }
+    if (path == "/short-garbage") {
+      // Fewer bytes than "HTTP/1.1" holding an empty line, then more after a pause, and the
+      // connection stays open: only parsing them tells the client that this is not HTTP.
+      if (!co_await write(stream, "X\r\n\r\n")) co_return After::close;
+      co_await sleep(50ms);
+      co_return (co_await write(stream, "not a response either")) ? After::keep_alive
+                                                                  : After::close;
+    }
+    if (path == "/switch-protocols") {
+      // The server then goes on reading HTTP/1.1 requests on the connection, so reusing it
+      // would be seen.
+      const bool written =
+          co_await write(stream,
+                         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: bulwark-test\r\n"
+                         "Connection: Upgrade\r\n\r\n");
+      co_return written ? After::keep_alive : After::close;
+    }
     if (path == "/redirect") {
       const unsigned code = static_cast<unsigned>(target.number("code", 302));
       co_return co_await reply(

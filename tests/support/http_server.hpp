@@ -24,6 +24,11 @@
 //   /loop                           302 to itself
 //   /http10                         an HTTP/1.0 response without keep-alive; the server then
 //                                   keeps the connection open, so reusing it would be seen
+//   /short-garbage                  "X\r\n\r\n", then after 50 ms more bytes that are not HTTP;
+//                                   the connection stays open
+//   /switch-protocols               101 Switching Protocols (unasked); the server then keeps
+//                                   reading HTTP requests on the connection, so reusing it
+//                                   would be seen
 //   /redirect?to=<url>&code=<3xx>   redirect (302 by default) to the decoded `to`
 //   anything else                   200 "ok"
 // Every other connection handling follows the request's keep-alive.

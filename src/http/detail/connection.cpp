@@ -42,6 +42,8 @@ using Clock = std::chrono::steady_clock;
 // Bytes asked of the socket by one read: what a streamed body's pieces are at most, and how
 // often the read timeout is restarted.
 constexpr std::size_t read_size = 16 * 1024;
+// Bytes the response parser needs before it can judge a status line: "HTTP/1.1".
+constexpr std::size_t min_first_bytes = 8;
 
 [[noreturn]] void fail(errc code, std::string detail) {
   throw Error(make_error_code(code), {}, detail);
@@ -279,7 +281,11 @@ asio::awaitable<std::variant<ExchangeResult, ExchangeFailure>> Connection::excha
     reader.emplace(result, on_body, following_redirects, config.limits.max_body_bytes,
                    config.limits.max_header_bytes, request.head_method);
     while (!reader->is_done()) {
-      if (buffer_.size() > 0) {
+      // Beast's parser (Boost 1.81), handed fewer bytes than an HTTP version ("HTTP/1.1") before
+      // anything else, takes them as searched for the end of the header though it never looked:
+      // an empty line among them would be missed, and a malformed response would wait for the
+      // read timeout instead of failing. So it gets its first bytes only once there are enough.
+      if (buffer_.size() >= min_first_bytes || (reader->got_some() && buffer_.size() > 0)) {
         const std::size_t used = reader->put(buffer_.data(), ec);
         buffer_.consume(used);
         if (auto thrown = reader->callback_error()) std::rethrow_exception(thrown);
@@ -314,8 +320,9 @@ asio::awaitable<std::variant<ExchangeResult, ExchangeFailure>> Connection::excha
   }
   // A body ended by the connection closing may have been cut short by the deadline.
   if (watchdog.disarm()) co_return failure(read_limit, stage, "read", config.timeouts.read);
-  result.reusable =
-      reader->keep_alive() && !reader->need_eof() && request.keep_alive && buffer_.size() == 0;
+  // After a 101 the connection speaks whatever protocol the server switched to, not HTTP/1.1.
+  result.reusable = reader->keep_alive() && !reader->need_eof() && request.keep_alive &&
+                    buffer_.size() == 0 && result.status != 101;
   co_return result;
 }
 

@@ -10,7 +10,9 @@ Watchdog::Watchdog(const boost::asio::any_io_executor& executor, int fd)
 void Watchdog::arm(Deadline deadline) {
   std::lock_guard lock(mutex_);
   deadline_ = deadline;
-  fired_ = false;
+  // Not `fired_ = false`: once the deadline passed the socket is shut down for good, and an
+  // operation that completed just before the shutdown must not make the failures after it
+  // look like the peer's doing.
   // A wait already pending until an earlier time wakes up then and waits again for the rest.
   if (deadline < waiting_until_) wait_locked(deadline);
 }

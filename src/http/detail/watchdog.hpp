@@ -30,7 +30,8 @@ class Watchdog : public std::enable_shared_from_this<Watchdog> {
   // From now until `disarm()`, the socket is shut down if `deadline` passes. Called again, it
   // replaces the deadline (a read timeout restarted for the next read).
   void arm(Deadline deadline);
-  // Stops watching. True when the deadline had passed and the socket was shut down.
+  // Stops watching. True when a deadline has passed and the socket was shut down, then or at any
+  // time before: a shut-down socket stays so, whatever deadline was armed since.
   bool disarm();
   // The socket is about to be closed: its descriptor is never touched again.
   void stop() noexcept;
