@@ -2,9 +2,9 @@
 
 #include "bulwark/observe/catalogue.hpp"
 #include "bulwark/observe/registry.hpp"
-#include "bulwark/shared/shared_breaker.hpp"
 #include "bulwark/shared/fleet_rate_limiter.hpp"
 #include "bulwark/shared/fleet_retry_budget.hpp"
+#include "bulwark/shared/shared_breaker.hpp"
 #include "manager/client_metrics.hpp"
 
 #include <fmt/format.h>
@@ -241,7 +241,8 @@ struct ClientManager::Impl {
   // when empty). Its own: no retry, breaker or limits, since a late answer is worth no more than
   // the local one the caller falls back to, and calls must not queue behind the application's.
   std::shared_ptr<redis::Client> coordination_client(const SharedStateConfig& settings) {
-    const std::string name = settings.database.empty() ? config.redis.front().name : settings.database;
+    const std::string name =
+        settings.database.empty() ? config.redis.front().name : settings.database;
     std::shared_ptr<redis::Client>& client = coordination[name];
     if (!client) {
       redis::ClientConfig client_config = config.find_redis(name)->client;

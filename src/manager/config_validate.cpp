@@ -157,15 +157,17 @@ void check_database(const RedisDatabaseConfig& database, const Origins* origins,
 // carry shared state.
 std::string coordination_refusal(const RedisDatabaseConfig& database) {
   if (database.client.cluster) {
-    return fmt::format("Redis database {} is a cluster, which cannot carry shared state (its "
-                       "scripts touch several keys); name a database on a single server",
-                       quote(database.name));
+    return fmt::format(
+        "Redis database {} is a cluster, which cannot carry shared state (its "
+        "scripts touch several keys); name a database on a single server",
+        quote(database.name));
   }
   if (database.client.sentinel) {
-    return fmt::format("Redis database {} is reached through Sentinel, which cannot carry shared "
-                       "state yet (its subscription would not follow a failover); name a database "
-                       "on a single server",
-                       quote(database.name));
+    return fmt::format(
+        "Redis database {} is reached through Sentinel, which cannot carry shared "
+        "state yet (its subscription would not follow a failover); name a database "
+        "on a single server",
+        quote(database.name));
   }
   return {};
 }
@@ -193,9 +195,8 @@ void check_shared_breaker(const std::optional<SharedBreakerSettings>& shared, bo
         {section + ".database", fmt::format("no Redis database named {} (configured: {})",
                                             quote(shared->database), names)});
   } else {
-    const RedisDatabaseConfig* database = shared->database.empty()
-                                              ? &config.redis.front()
-                                              : config.find_redis(shared->database);
+    const RedisDatabaseConfig* database =
+        shared->database.empty() ? &config.redis.front() : config.find_redis(shared->database);
     if (std::string refusal = coordination_refusal(*database); !refusal.empty()) {
       issues.push_back({section + ".database", std::move(refusal)});
     }
@@ -282,8 +283,8 @@ void check_names(const ManagerConfig& config, std::vector<ConfigIssue>& issues) 
 // `database` of a shared rate limit or retry budget must name a configured Redis database; empty
 // stands for the only one.
 void check_database_of(const ManagerConfig& config, ClientKind kind, const std::string& path,
-               const std::optional<SharedStateConfig>& shared, std::string_view field,
-               const Origins* origins, std::vector<ConfigIssue>& issues) {
+                       const std::optional<SharedStateConfig>& shared, std::string_view field,
+                       const Origins* origins, std::vector<ConfigIssue>& issues) {
   if (!shared) return;
   std::string names;
   for (const RedisDatabaseConfig& database : config.redis) {
@@ -321,12 +322,12 @@ template <class Client>
 void check_shared(const ManagerConfig& config, ClientKind kind, const std::string& path,
                   const Client& client, const Origins* origins, std::vector<ConfigIssue>& issues) {
   if (client.rate_limiter) {
-    check_database_of(config, kind, path, client.rate_limiter->shared, "rate_limiter.shared", origins,
-              issues);
+    check_database_of(config, kind, path, client.rate_limiter->shared, "rate_limiter.shared",
+                      origins, issues);
   }
   if (client.retry && client.retry->budget_config) {
-    check_database_of(config, kind, path, client.retry->budget_config->shared, "retry.budget.shared",
-              origins, issues);
+    check_database_of(config, kind, path, client.retry->budget_config->shared,
+                      "retry.budget.shared", origins, issues);
   }
 }
 

@@ -84,14 +84,6 @@ MetricOptions cache_misses() {
           .labels = {"client"}};
 }
 
-MetricOptions shared_state_coordinated() {
-  return {.name = "bulwark_shared_state_coordinated",
-          .help =
-              "1 while a fleet-wide policy decides from state shared through Redis, 0 while "
-              "it runs on local state.",
-          .labels = {"client", "kind"}};
-}
-
 MetricOptions shared_state_fallbacks() {
   return {.name = "bulwark_shared_state_fallbacks_total",
           .help =

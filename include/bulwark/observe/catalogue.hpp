@@ -57,8 +57,9 @@ namespace bulwark::observe::catalogue {
 /// others; `state` is `healthy`, `degraded` or `failed`.
 [[nodiscard]] MetricOptions health_state();
 
-/// Gauge `bulwark_shared_state_coordinated{client,kind}`: 1 while a client's shared state (kind
-/// "circuit_breaker", ...) is coordinated through Redis, 0 while it falls back to local state.
+/// Gauge `bulwark_shared_state_coordinated{client,kind}`: 1 while a client's shared state is
+/// coordinated through Redis, 0 while it falls back to local state; `kind` is `circuit_breaker`,
+/// `rate_limiter` or `retry_budget`.
 [[nodiscard]] MetricOptions shared_state_coordinated();
 
 /// Counter `bulwark_shared_breaker_messages_total{client,direction}`: transitions of a shared
@@ -71,11 +72,6 @@ namespace bulwark::observe::catalogue {
 
 /// Counter `bulwark_cache_misses_total{client}`: lookups the cache could not answer.
 [[nodiscard]] MetricOptions cache_misses();
-
-/// Gauge `bulwark_shared_state_coordinated{client, kind}`: 1 while a fleet-wide policy decides
-/// from the state it shares through Redis, 0 while it runs on local state; `kind` is
-/// `rate_limiter` or `retry_budget`.
-[[nodiscard]] MetricOptions shared_state_coordinated();
 
 /// Counter `bulwark_shared_state_fallbacks_total{client, kind}`: decisions of a fleet-wide rate
 /// limiter left to its local bucket, and publications of a fleet-wide retry budget that failed,

@@ -116,7 +116,8 @@ TEST(SharedLimitsConfig, WithoutRedisNothingCanBeShared) {
 services:
   search: { url: "http://search", rate_limit: { shared: true } }
 )");
-  EXPECT_TRUE(has_issue(issues, "services.search.rate_limit.shared.database", "add a redis section"))
+  EXPECT_TRUE(
+      has_issue(issues, "services.search.rate_limit.shared.database", "add a redis section"))
       << listing(issues);
 }
 

@@ -35,9 +35,9 @@ TEST_F(FleetConfigTest, RateLimiterReportsEveryBadSetting) {
     FleetRateLimiter limiter(nullptr, {.key = "", .rate = 2e6, .timeout = 0ms});
     FAIL() << "accepted";
   } catch (const ConfigError& error) {
-    EXPECT_EQ(paths_of(error),
-              (std::vector<std::string>{"rate_limiter.rate", "rate_limiter.shared.key_prefix",
-                                        "rate_limiter.shared.timeout", "rate_limiter.shared.database"}));
+    EXPECT_EQ(paths_of(error), (std::vector<std::string>{
+                                   "rate_limiter.rate", "rate_limiter.shared.key_prefix",
+                                   "rate_limiter.shared.timeout", "rate_limiter.shared.database"}));
   }
 }
 
