@@ -192,18 +192,18 @@ void check_shared_breaker(const std::optional<SharedBreakerSettings>& shared, bo
       names += database.name;
     }
     issues.push_back(
-        {section + ".database", fmt::format("no Redis database named {} (configured: {})",
-                                            quote(shared->database), names)});
+        {section + ".shared.database", fmt::format("no Redis database named {} (configured: {})",
+                                                   quote(shared->database), names)});
   } else {
     const RedisDatabaseConfig* database =
         shared->database.empty() ? &config.redis.front() : config.find_redis(shared->database);
     if (std::string refusal = coordination_refusal(*database); !refusal.empty()) {
-      issues.push_back({section + ".database", std::move(refusal)});
+      issues.push_back({section + ".shared.database", std::move(refusal)});
     }
   }
   shared::SharedBreakerConfig breaker = shared->breaker;
   breaker.name = client_name;
-  shared::validate(breaker, issues, section);
+  shared::validate(breaker, issues, section + ".shared");
 }
 
 void check_health(const HealthConfig& health, std::vector<ConfigIssue>& issues) {

@@ -41,8 +41,8 @@ services:
   payments:
     url: http://127.0.0.1:{}
     retry: off
-    circuit_breaker: {{consecutive_failures: 2, recovery_timeout: 30s, shared: true,
-                       key_prefix: "test:"}}
+    circuit_breaker: {{consecutive_failures: 2, recovery_timeout: 30s,
+                       shared: {{key_prefix: "test:"}}}}
 redis:
   url: redis://127.0.0.1:{}
   retry: off

@@ -119,23 +119,15 @@ void read_circuit_breaker(YamlMap& section, CircuitBreakerConfig& breaker) {
   section.duration("max_half_open_duration", breaker.max_half_open_duration);
 }
 
-// The sharing keys of a circuit breaker's section; `shared: false` (or no `shared`) keeps the
-// breaker local.
-void read_shared_breaker(YamlMap& section, std::optional<SharedBreakerSettings>& target) {
-  bool on = target.has_value();
-  SharedBreakerSettings settings = target ? *target : SharedBreakerSettings{};
-  section.boolean("shared", on);
+// `shared` of a circuit breaker, like that of a rate limit or retry budget: a switch, or a map
+// of the settings.
+void read_shared_breaker(YamlMap& section, SharedBreakerSettings& settings) {
   section.string("database", settings.database);
   section.string("key_prefix", settings.breaker.key_prefix);
   section.string("channel", settings.breaker.channel);
   section.integer("probing_instances", settings.breaker.probing_instances);
   section.duration("probe_lease", settings.breaker.probe_lease);
   section.string("instance_id", settings.breaker.instance_id);
-  if (on) {
-    target = std::move(settings);
-  } else {
-    target.reset();
-  }
 }
 
 void read_bulkhead(YamlMap& section, BulkheadConfig& bulkhead) {
@@ -162,7 +154,10 @@ void read_policies(YamlMap& section, std::optional<RetryConfig>& retry,
   read_switchable(section, "circuit_breaker", "circuit_breaker", circuit_breaker,
                   [shared](YamlMap& breaker_section, CircuitBreakerConfig& breaker) {
                     read_circuit_breaker(breaker_section, breaker);
-                    if (shared != nullptr) read_shared_breaker(breaker_section, *shared);
+                    if (shared != nullptr) {
+                      read_switchable(breaker_section, "shared", "circuit_breaker.shared", *shared,
+                                      read_shared_breaker);
+                    }
                   });
   read_switchable(section, "bulkhead", "bulkhead", bulkhead, read_bulkhead);
   read_switchable(section, "rate_limit", "rate_limiter", rate_limiter, read_rate_limit);

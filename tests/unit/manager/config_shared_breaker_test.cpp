@@ -21,13 +21,13 @@ services:
     url: http://payments
     circuit_breaker:
       consecutive_failures: 4
-      shared: true
-      database: coordination
-      key_prefix: "shop:"
-      channel: shop-breakers
-      probing_instances: 2
-      probe_lease: 20s
-      instance_id: web-7
+      shared:
+        database: coordination
+        key_prefix: "shop:"
+        channel: shop-breakers
+        probing_instances: 2
+        probe_lease: 20s
+        instance_id: web-7
   search:
     url: http://search
     circuit_breaker: {consecutive_failures: 2}
@@ -61,7 +61,7 @@ redis:
 TEST(SharedBreakerConfig, SharedFalseKeepsTheBreakerLocal) {
   const ManagerConfig config = parse_config(R"(
 services:
-  payments: {url: http://p, circuit_breaker: {shared: false, key_prefix: "x:"}}
+  payments: {url: http://p, circuit_breaker: {shared: {enabled: false, key_prefix: "x:"}}}
 redis: {url: redis://localhost:6379}
 )",
                                             fake_environment());
@@ -73,25 +73,26 @@ TEST(SharedBreakerConfig, ProblemsAreReportedAtTheirKeys) {
 services:
   payments:
     url: http://payments
-    circuit_breaker: {shared: true, database: coordinaton, probing_instances: 0,
-                      probe_lease: -1s, instance_id: "a|b", channel: "two words"}
+    circuit_breaker:
+      shared: {database: coordinaton, probing_instances: 0, probe_lease: -1s,
+               instance_id: "a|b", channel: "two words"}
 redis:
   url: redis://localhost:6379
   databases: {cache: 0, coordination: 3}
 )");
-  EXPECT_TRUE(has_issue(issues, "services.payments.circuit_breaker.database",
+  EXPECT_TRUE(has_issue(issues, "services.payments.circuit_breaker.shared.database",
                         "no Redis database named \"coordinaton\" (configured: cache, "
                         "coordination)"))
       << listing(issues);
-  EXPECT_TRUE(
-      has_issue(issues, "services.payments.circuit_breaker.probing_instances", "must be >= 1"))
+  EXPECT_TRUE(has_issue(issues, "services.payments.circuit_breaker.shared.probing_instances",
+                        "must be >= 1"))
       << listing(issues);
-  EXPECT_TRUE(
-      has_issue(issues, "services.payments.circuit_breaker.probe_lease", "negative duration"))
+  EXPECT_TRUE(has_issue(issues, "services.payments.circuit_breaker.shared.probe_lease",
+                        "negative duration"))
       << listing(issues);
-  EXPECT_TRUE(has_issue(issues, "services.payments.circuit_breaker.instance_id", "'|'"))
+  EXPECT_TRUE(has_issue(issues, "services.payments.circuit_breaker.shared.instance_id", "'|'"))
       << listing(issues);
-  EXPECT_TRUE(has_issue(issues, "services.payments.circuit_breaker.channel", "spaces"))
+  EXPECT_TRUE(has_issue(issues, "services.payments.circuit_breaker.shared.channel", "spaces"))
       << listing(issues);
 }
 
@@ -116,10 +117,10 @@ redis: {url: redis://localhost:6379}
 TEST(SharedBreakerConfig, AnUnknownKeyNamesTheClosestOne) {
   const auto issues = issues_of(R"(
 services:
-  payments: {url: http://p, circuit_breaker: {shared: true, key_prefx: "x:"}}
+  payments: {url: http://p, circuit_breaker: {shared: {key_prefx: "x:"}}}
 redis: {url: redis://localhost:6379}
 )");
-  EXPECT_TRUE(has_issue(issues, "services.payments.circuit_breaker.key_prefx",
+  EXPECT_TRUE(has_issue(issues, "services.payments.circuit_breaker.shared.key_prefx",
                         "did you mean 'key_prefix'?"))
       << listing(issues);
 }

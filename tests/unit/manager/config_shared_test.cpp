@@ -163,7 +163,7 @@ redis:
   EXPECT_TRUE(testing::has_issue(cluster, "services.search.rate_limit.shared.database",
                                  "\"cache\" is a cluster"))
       << testing::listing(cluster);
-  EXPECT_TRUE(testing::has_issue(cluster, "services.search.circuit_breaker.database",
+  EXPECT_TRUE(testing::has_issue(cluster, "services.search.circuit_breaker.shared.database",
                                  "\"cache\" is a cluster"))
       << testing::listing(cluster);
 
