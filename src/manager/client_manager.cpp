@@ -137,7 +137,7 @@ struct ClientManager::Impl {
   // The Redis connections of shared state, one per database that carries some, by name.
   std::map<std::string, std::shared_ptr<shared::Coordinator>, std::less<>> coordinators;
   std::unique_ptr<HealthMonitor> monitor;
-  // Connections that carry fleet-wide state, one client per Redis database named by `database`.
+  // Connections that carry fleet-wide state: one client per Redis database and timeout.
   std::map<std::string, std::shared_ptr<redis::Client>, std::less<>> coordination;
   std::atomic<bool> stopped{false};
   std::atomic<bool> started{false};
@@ -240,10 +240,13 @@ struct ClientManager::Impl {
   // The client that carries shared state through the database `database` names (the only database
   // when empty). Its own: no retry, breaker or limits, since a late answer is worth no more than
   // the local one the caller falls back to, and calls must not queue behind the application's.
+  // One per database and `timeout`: the timeout is the client's, and policies asking for
+  // different ones must each get theirs.
   std::shared_ptr<redis::Client> coordination_client(const SharedStateConfig& settings) {
     const std::string name =
         settings.database.empty() ? config.redis.front().name : settings.database;
-    std::shared_ptr<redis::Client>& client = coordination[name];
+    std::shared_ptr<redis::Client>& client =
+        coordination[fmt::format("{}/{}", name, format_duration(settings.timeout))];
     if (!client) {
       redis::ClientConfig client_config = config.find_redis(name)->client;
       client_config.name += ".coordination";

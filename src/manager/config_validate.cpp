@@ -206,6 +206,33 @@ void check_shared_breaker(const std::optional<SharedBreakerSettings>& shared, bo
   shared::validate(breaker, issues, section + ".shared");
 }
 
+// Each shared breaker listens on a channel of its own: a message carries no breaker name, so two
+// breakers on one channel would apply each other's transitions.
+void check_shared_channels(const ManagerConfig& config, std::vector<ConfigIssue>& issues) {
+  std::map<std::string, std::string> owners;  // channel -> path of the breaker using it
+  const auto check = [&](const std::optional<SharedBreakerSettings>& shared,
+                         const std::string& client_name, const std::string& path) {
+    if (!shared) return;
+    const shared::SharedBreakerConfig& breaker = shared->breaker;
+    const std::string channel =
+        breaker.channel.empty() ? breaker.key_prefix + "breaker:" + client_name : breaker.channel;
+    const auto [owner, inserted] = owners.emplace(channel, path);
+    if (!inserted) {
+      issues.push_back({path + ".circuit_breaker.shared.channel",
+                        fmt::format("{} is already the channel of {}'s shared breaker; each "
+                                    "shared breaker needs a channel of its own",
+                                    quote(channel), owner->second)});
+    }
+  };
+  for (const HttpServiceConfig& service : config.services) {
+    check(service.shared_breaker, service.client.name, fmt::format("services.{}", service.name));
+  }
+  for (const RedisDatabaseConfig& database : config.redis) {
+    check(database.shared_breaker, database.client.name,
+          fmt::format("redis.databases.{}", database.name));
+  }
+}
+
 void check_health(const HealthConfig& health, std::vector<ConfigIssue>& issues) {
   if (health.interval <= Duration::zero()) {
     issues.push_back(
@@ -376,6 +403,7 @@ void validate_config(const ManagerConfig& config, std::vector<ConfigIssue>& issu
     check_shared(config, ClientKind::redis, fmt::format("redis.databases.{}", config.redis[i].name),
                  config.redis[i].client, recorded, issues);
   }
+  check_shared_channels(config, issues);
   check_names(config, issues);
   if (!config.admin.listen.empty() && !valid_listen_address(config.admin.listen)) {
     issues.push_back({"admin.listen", fmt::format("must be \"host:port\" (e.g. 127.0.0.1:9090), "

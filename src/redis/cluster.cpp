@@ -2,6 +2,8 @@
 // (the config loader and its fuzz target) can use them without linking connections and Asio.
 #include "bulwark/redis/cluster.hpp"
 
+#include "redis/detail/host_port.hpp"
+
 #include <fmt/format.h>
 
 #include <array>
@@ -48,28 +50,8 @@ std::uint16_t key_slot(std::string_view key) noexcept {
 }
 
 NodeAddress NodeAddress::parse(std::string_view text, std::string_view path) {
-  const auto bad = [&](std::string_view why) -> NodeAddress {
-    throw ConfigError(std::string(path),
-                      fmt::format("{} in \"{}\" (expected host:port)", why, text));
-  };
-  const std::size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos) return bad("no port");
-  std::string_view host = text.substr(0, colon);
-  const std::string_view port_text = text.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  } else if (host.find(':') != std::string_view::npos) {
-    return bad("an IPv6 host must be in brackets");
-  }
-  if (host.empty()) return bad("no host");
-  unsigned port = 0;
-  const auto [end, ec] =
-      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc{} || end != port_text.data() + port_text.size() || port == 0 ||
-      port > 65535) {
-    return bad(fmt::format("port \"{}\" is not 1-65535", port_text));
-  }
-  return NodeAddress{std::string(host), static_cast<std::uint16_t>(port)};
+  detail::HostPort parsed = detail::parse_host_port(text, path, std::nullopt);
+  return NodeAddress{std::move(parsed.host), parsed.port};
 }
 
 std::string NodeAddress::to_string() const {

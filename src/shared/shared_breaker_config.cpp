@@ -15,6 +15,12 @@ void validate(const SharedBreakerConfig& config, std::vector<ConfigIssue>& issue
   }
   if (config.probe_lease < Duration::zero()) {
     bad("probe_lease", fmt::format("must be >= 0, got {}", format_duration(config.probe_lease)));
+  } else if (config.probe_lease > Duration::zero() &&
+             config.probe_lease < std::chrono::seconds(1)) {
+    // Slots are leased in whole seconds' worth of Redis expiry at least: a shorter lease would be
+    // raised without a word.
+    bad("probe_lease", fmt::format("must be 0 (derived from the breaker) or at least 1s, got {}",
+                                   format_duration(config.probe_lease)));
   }
   if (config.instance_id.find('|') != std::string::npos) {
     bad("instance_id", "must not contain '|'");

@@ -8,6 +8,7 @@
 // A write followed by `WAIT 1 0` that returned 1 was on the replica before it was acknowledged to
 // the writer: those must all survive (strict zero loss). Writes without WAIT are counted and
 // their loss is reported, not asserted. Writes the new master acknowledged must all be there.
+#include "bulwark/core/runtime.hpp"
 #include "bulwark/manager/client_manager.hpp"
 #include "bulwark/redis/client.hpp"
 #include "bulwark/redis/sentinel.hpp"
@@ -21,7 +22,6 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_future.hpp>
 
 #include <atomic>
 #include <map>
@@ -50,7 +50,9 @@ class Loop {
   asio::any_io_executor executor() { return io_.get_executor(); }
   template <class T>
   T run(asio::awaitable<T> work) {
-    return asio::co_spawn(io_, std::move(work), asio::use_future).get();
+    // Not std::future: ThreadSanitizer cannot see libstdc++'s exception_ptr reference count, and
+    // reports a failed discovery's exception as released on two threads at once.
+    return bulwark::detail::block_on(io_.get_executor(), std::move(work));
   }
 
  private:

@@ -9,7 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -121,6 +123,25 @@ std::string file_tail(const std::filesystem::path& path, std::size_t max_bytes) 
   text << in.rdbuf();
   std::string all = text.str();
   return all.size() > max_bytes ? all.substr(all.size() - max_bytes) : all;
+}
+
+ShellResult run_shell(const std::string& command) {
+  ShellResult result;
+  if (FILE* pipe = ::popen(command.c_str(), "r")) {
+    std::array<char, 4096> chunk{};
+    std::size_t n = 0;
+    while ((n = std::fread(chunk.data(), 1, chunk.size(), pipe)) > 0) {
+      result.output.append(chunk.data(), n);
+    }
+    const int status = ::pclose(pipe);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  return result;
+}
+
+std::string trim_line_ends(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
 }
 
 }  // namespace bulwark::test

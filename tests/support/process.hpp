@@ -35,6 +35,17 @@ namespace bulwark::test {
 /// True when a TCP connection to 127.0.0.1:`port` succeeds.
 [[nodiscard]] bool port_accepts(std::uint16_t port);
 
+/// What a shell command printed on standard output (with `2>&1` in it, its errors too) and its
+/// exit status (-1 when it could not be run or a signal ended it).
+struct ShellResult {
+  std::string output;
+  int exit_code = -1;
+};
+/// Runs `command` with /bin/sh and waits for it.
+[[nodiscard]] ShellResult run_shell(const std::string& command);
+/// `text` without the line breaks at its end.
+[[nodiscard]] std::string trim_line_ends(std::string text);
+
 /// Sends `signal` to `pid` and reaps it; after `grace` without exit, SIGKILL and reap.
 void stop_process(pid_t pid, int signal, std::chrono::milliseconds grace);
 

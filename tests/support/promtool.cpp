@@ -1,5 +1,7 @@
 #include "support/promtool.hpp"
 
+#include "support/process.hpp"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,15 +30,9 @@ PromtoolResult check_metrics(const std::filesystem::path& promtool, const std::s
   }
   PromtoolResult result;
   const std::string command = promtool.string() + " check metrics < " + file.string() + " 2>&1";
-  if (FILE* pipe = ::popen(command.c_str(), "r")) {
-    std::array<char, 4096> buffer{};
-    std::size_t n = 0;
-    while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
-      result.output.append(buffer.data(), n);
-    }
-    const int status = ::pclose(pipe);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
+  const ShellResult run = run_shell(command);
+  result.output = run.output;
+  result.exit_code = run.exit_code;
   std::filesystem::remove(file);
   return result;
 }

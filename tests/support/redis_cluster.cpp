@@ -1,5 +1,7 @@
 #include "support/redis_cluster.hpp"
 
+#include "support/process.hpp"
+
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -11,17 +13,6 @@ namespace bulwark::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string run_command(const std::string& command) {
-  std::string out;
-  if (FILE* pipe = ::popen((command + " 2>&1").c_str(), "r")) {
-    std::array<char, 4096> chunk{};
-    std::size_t n = 0;
-    while ((n = std::fread(chunk.data(), 1, chunk.size(), pipe)) > 0) out.append(chunk.data(), n);
-    ::pclose(pipe);
-  }
-  return out;
-}
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
@@ -55,7 +46,7 @@ RedisCluster::RedisCluster(std::size_t masters) {
   std::string create = "redis-cli --cluster create";
   for (const std::string& address : addresses()) create += " " + address;
   create += " --cluster-replicas 0 --cluster-yes";
-  const std::string output = run_command(create);
+  const std::string output = run_shell(create + " 2>&1").output;
   if (output.find("[OK] All 16384 slots covered") == std::string::npos) {
     throw std::runtime_error("redis-cli --cluster create failed:\n" + output + logs());
   }

@@ -161,15 +161,7 @@ std::string RedisServer::cli(const std::vector<std::string>& args) const {
   if (!options_.password.empty()) command += " --no-auth-warning -a '" + options_.password + "'";
   for (const std::string& arg : args) command += " '" + arg + "'";
   command += " 2>&1";
-  std::string out;
-  if (FILE* pipe = ::popen(command.c_str(), "r")) {
-    std::array<char, 4096> chunk{};
-    std::size_t n = 0;
-    while ((n = std::fread(chunk.data(), 1, chunk.size(), pipe)) > 0) out.append(chunk.data(), n);
-    ::pclose(pipe);
-  }
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return out;
+  return trim_line_ends(run_shell(command).output);
 }
 
 std::string RedisServer::log_tail() const { return file_tail(dir_ / "redis.log"); }

@@ -17,18 +17,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string run_command(const std::string& command) {
-  std::string out;
-  if (FILE* pipe = ::popen(command.c_str(), "r")) {
-    std::array<char, 4096> chunk{};
-    std::size_t n = 0;
-    while ((n = std::fread(chunk.data(), 1, chunk.size(), pipe)) > 0) out.append(chunk.data(), n);
-    ::pclose(pipe);
-  }
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return out;
-}
-
 std::vector<std::string> lines(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);
@@ -125,7 +113,7 @@ std::string SentinelTopology::sentinel_cli(std::size_t i,
   }
   for (const std::string& arg : args) command += " '" + arg + "'";
   command += " 2>&1";
-  return run_command(command);
+  return trim_line_ends(run_shell(command).output);
 }
 
 void SentinelTopology::wait_until_ready() {

@@ -26,7 +26,10 @@ struct SharedBreakerConfig {
   /// How long a probe slot is held before others may ask again; 0 = the breaker's
   /// `max_half_open_duration`, or its `recovery_timeout` when that is 0 (at least 1 s).
   Duration probe_lease = Duration::zero();
-  /// This instance's identity in messages; empty = `<hostname>-<pid>-<random>`. No `|`.
+  /// This instance's identity in messages; empty = `<hostname>-<pid>-<random>`. No `|`. It must
+  /// differ on every instance: an instance drops messages carrying its own identity as echoes,
+  /// so instances given the same one never hear each other. Leave it empty unless each instance
+  /// sets its own (`${HOSTNAME}`, say).
   std::string instance_id{};
 };
 

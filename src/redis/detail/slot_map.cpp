@@ -73,17 +73,26 @@ std::optional<Redirect> parse_redirect(const Value& reply, std::string_view aske
   while (!endpoint.empty() && (endpoint.back() == ' ' || endpoint.back() == '\r')) {
     endpoint.remove_suffix(1);
   }
-  try {
-    if (endpoint.starts_with(':')) {
-      // A node that does not know its own address names only the port.
-      redirect.node = NodeAddress::parse(fmt::format("x{}", endpoint));
-      redirect.node.host = std::string(asked_host);
-    } else {
-      redirect.node = NodeAddress::parse(endpoint);
-    }
-  } catch (const ConfigError&) {
+  // Redis writes the address as "ip:port" without brackets, IPv6 included ("2001:db8::1:7000"):
+  // the port is what follows the last colon. A node that does not know its own address names
+  // only the port (":7000").
+  const std::size_t colon = endpoint.rfind(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  std::string_view host = endpoint.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  const std::string_view port_text = endpoint.substr(colon + 1);
+  unsigned port = 0;
+  const auto [port_end, port_ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_ec != std::errc{} || port_end != port_text.data() + port_text.size() || port == 0 ||
+      port > 65535) {
     return std::nullopt;
   }
+  redirect.node.host = std::string(host.empty() ? asked_host : host);
+  redirect.node.port = static_cast<std::uint16_t>(port);
+  if (redirect.node.host.empty()) return std::nullopt;
   return redirect;
 }
 

@@ -127,3 +127,23 @@ redis: {url: redis://localhost:6379}
 
 }  // namespace
 }  // namespace bulwark
+
+namespace bulwark {
+namespace {
+
+TEST(SharedBreakerConfig, TwoSharedBreakersCannotShareAChannel) {
+  const auto issues = testing::issues_of(R"(
+services:
+  payments: {url: http://p, circuit_breaker: {shared: {channel: ops}}}
+  search: {url: http://s, circuit_breaker: {shared: {channel: ops}}}
+  orders: {url: http://o, circuit_breaker: {shared: true}}
+redis: {url: redis://localhost:6379}
+)");
+  EXPECT_TRUE(testing::has_issue(issues, "services.search.circuit_breaker.shared.channel",
+                                 "\"ops\" is already the channel of services.payments"))
+      << testing::listing(issues);
+  EXPECT_EQ(issues.size(), 1U) << testing::listing(issues);
+}
+
+}  // namespace
+}  // namespace bulwark

@@ -159,6 +159,13 @@ TEST(Redirects, ParsesMovedAndAsk) {
   EXPECT_EQ(ask->kind, detail::Redirect::Kind::ask);
   EXPECT_EQ(ask->node, (NodeAddress{"10.0.0.5", 7002}));
 
+  // Redis names IPv6 nodes without brackets.
+  const auto v6 = detail::parse_redirect(Value::simple_error("MOVED 3999 2001:db8::1:7000"), "h");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->node, (NodeAddress{"2001:db8::1", 7000}));
+
+  EXPECT_FALSE(detail::parse_redirect(Value::simple_error("MOVED 1 h:0"), "h"));
+  EXPECT_FALSE(detail::parse_redirect(Value::simple_error("MOVED 1 h:port"), "h"));
   EXPECT_FALSE(detail::parse_redirect(Value::simple_error("ERR wrong"), "h"));
   EXPECT_FALSE(detail::parse_redirect(Value::simple_error("MOVED 99999 h:1"), "h"));
   EXPECT_FALSE(detail::parse_redirect(Value::simple_error("MOVED 1"), "h"));

@@ -42,5 +42,16 @@ TEST(SharedBreakerConfig, EveryBadFieldIsNamed) {
                 "characters"}));
 }
 
+TEST(SharedBreakerConfig, AProbeLeaseUnderASecondIsRefusedRatherThanRaised) {
+  SharedBreakerConfig config;
+  config.name = "a";
+  config.probe_lease = 200ms;
+  EXPECT_EQ(paths_of(config),
+            (std::vector<std::string>{"services.a.circuit_breaker.probe_lease: must be 0 (derived "
+                                      "from the breaker) or at least 1s, got 200ms"}));
+  config.probe_lease = 1s;
+  EXPECT_TRUE(paths_of(config).empty());
+}
+
 }  // namespace
 }  // namespace bulwark::shared
