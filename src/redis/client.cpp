@@ -162,9 +162,7 @@ void Client::close() noexcept {
 }
 
 asio::awaitable<Result<Value>> Client::attempt(const Command& command, CallContext& context) {
-  // Only a client reading from replicas chooses a pool per command; the others skip that frame.
-  Result<std::shared_ptr<Connection>> connection =
-      co_await (replica_pool_ ? shared_connection(command.name()) : pool_.shared());
+  Result<std::shared_ptr<Connection>> connection = co_await shared_connection(command.name());
   if (!connection) co_return connection.error();  // nothing was sent
   context.mark_sent();
   Result<Value> reply = co_await (*connection)->execute(command, config_.command_timeout);
