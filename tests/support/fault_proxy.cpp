@@ -109,6 +109,10 @@ struct FaultProxy::Impl {
   std::uint64_t next_session = 0;
   std::map<std::uint64_t, std::weak_ptr<Session>> sessions;
 
+  // An outage of `down_for` is on: `in_outage` decides the listener (proxy thread only); `down`
+  // tells other threads, and is cleared only once the listener is back, so that a caller who
+  // sees the outage over can connect at once.
+  bool in_outage = false;
   std::atomic<bool> down{false};
   std::atomic<std::uint64_t> accepted{0};
   std::atomic<std::uint64_t> open{0};
@@ -130,7 +134,7 @@ struct FaultProxy::Impl {
 
   Listening wanted() const {
     std::lock_guard lock(mutex);
-    if (refusing || down) return Listening::closed;
+    if (refusing || in_outage) return Listening::closed;
     if (faults.blackhole == Blackhole::connects) return Listening::clogged;
     return Listening::accepting;
   }
@@ -473,14 +477,16 @@ void FaultProxy::inject_garbage(std::string bytes, GarbageMode mode) {
 
 void FaultProxy::down_for(std::chrono::milliseconds duration) {
   run_on(impl_->io, [impl = impl_.get(), duration] {
+    impl->in_outage = true;
     impl->down = true;
     impl->drop_all();
     impl->update_listener();
     impl->outage.expires_after(duration);
     impl->outage.async_wait([impl](const boost::system::error_code& ec) {
       if (ec) return;  // cancelled: clear() or the destructor took over
-      impl->down = false;
+      impl->in_outage = false;
       impl->update_listener();
+      impl->down = false;
     });
   });
 }
@@ -500,8 +506,9 @@ void FaultProxy::clear() {
   }
   run_on(impl_->io, [impl = impl_.get()] {
     impl->outage.cancel();
-    impl->down = false;
+    impl->in_outage = false;
     impl->update_listener();
+    impl->down = false;
   });
 }
 
