@@ -269,6 +269,12 @@ void ClusterRouter::finish_fetch(Result<SlotMap> map) {
   for (auto& waiter : waiters) (void)waiter->try_send(boost::system::error_code{});
 }
 
+asio::awaitable<Result<Pool*>> ClusterRouter::pool_for(Slot slot,
+                                                       const std::optional<NodeAddress>& target) {
+  if (target) co_return &pool_of(*target);
+  co_return co_await pool_for(slot);
+}
+
 asio::awaitable<Result<Pool*>> ClusterRouter::pool_for(Slot slot) {
   Result<void> ready = co_await ensure_map();
   if (!ready) co_return ready.error();
@@ -347,14 +353,9 @@ asio::awaitable<Result<Value>> ClusterRouter::follow(const Command& command, Slo
   bool asking = false;
   for (;;) {
     if (!reply) {
-      Pool* pool = nullptr;
-      if (target) {
-        pool = &pool_of(*target);
-      } else {
-        Result<Pool*> routed = co_await pool_for(slot);
-        if (!routed) co_return routed.error();
-        pool = *routed;
-      }
+      Result<Pool*> routed = co_await pool_for(slot, target);
+      if (!routed) co_return routed.error();
+      Pool* pool = *routed;
       asked_host = pool->connection_config().host;
       Result<std::shared_ptr<Connection>> connection = co_await pool->shared();
       if (!connection) {
@@ -488,14 +489,9 @@ asio::awaitable<Result<std::vector<Value>>> ClusterRouter::execute_transaction(
     const std::vector<Command>& batch, Slot slot, CallContext& context) {
   std::optional<NodeAddress> target;
   for (std::uint32_t redirects = 0;; ++redirects) {
-    Pool* pool = nullptr;
-    if (target) {
-      pool = &pool_of(*target);
-    } else {
-      Result<Pool*> routed = co_await pool_for(slot);
-      if (!routed) co_return routed.error();
-      pool = *routed;
-    }
+    Result<Pool*> routed = co_await pool_for(slot, target);
+    if (!routed) co_return routed.error();
+    Pool* pool = *routed;
     Result<std::shared_ptr<Connection>> connection = co_await pool->shared();
     if (!connection) co_return connection.error();
     context.mark_sent();

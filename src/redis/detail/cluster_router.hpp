@@ -70,6 +70,9 @@ class ClusterRouter {
   /// The pool of the master of `slot` (of any master when there is none), fetching the map
   /// first if there is none yet.
   boost::asio::awaitable<Result<Pool*>> pool_for(Slot slot);
+  /// The node a redirection named when there is one, else the owner of `slot`.
+  boost::asio::awaitable<Result<Pool*>> pool_for(Slot slot,
+                                                 const std::optional<NodeAddress>& target);
   /// The pool of every master in the map (fetching it first if needed).
   boost::asio::awaitable<Result<std::vector<Pool*>>> master_pools();
 

@@ -4,10 +4,11 @@
 
 #include "bulwark/resilience/pipeline.hpp"
 
+#include "support/run.hpp"
+
 #include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
 
 #include <deque>
 
@@ -17,13 +18,7 @@ namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
-template <class T>
-T run(asio::io_context& io, asio::awaitable<T> coroutine) {
-  auto future = asio::co_spawn(io, std::move(coroutine), asio::use_future);
-  io.run();
-  io.restart();
-  return future.get();
-}
+using test::run;
 
 // Answers from a script; `std::nullopt` plays an unreachable store.
 struct ScriptedCoordinator final : RateLimitCoordinator {
